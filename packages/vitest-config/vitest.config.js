@@ -1,0 +1,3 @@
+import { definePackageConfig } from './index.js';
+
+export default definePackageConfig();
