@@ -1,0 +1,113 @@
+import type { AnyDomainEvent, EventBus, Subscription } from '@portal/contracts';
+import { parseEvent } from '@portal/contracts';
+import type { Logger } from '@portal/observability';
+import { withLogContext } from '@portal/observability';
+
+export interface InMemoryEventBusOptions {
+  logger?: Logger;
+  /** Attempts after the first, before an event is dead-lettered. */
+  retries?: number;
+  /** First retry delay; doubles with each attempt. */
+  backoffMs?: number;
+}
+
+export interface DeadLetter {
+  readonly group: string;
+  readonly event: AnyDomainEvent;
+  readonly error: string;
+}
+
+interface Lane {
+  readonly subscription: Subscription;
+  readonly queue: AnyDomainEvent[];
+  busy: boolean;
+}
+
+/**
+ * The bus inside one process (the monolith): the same interface, contract
+ * checks and retry/dead-letter behaviour as the Kafka bus, without a broker.
+ * Each subscription has its own lane, so a slow consumer delays only itself.
+ */
+export class InMemoryEventBus implements EventBus {
+  readonly deadLetters: DeadLetter[] = [];
+  private readonly lanes: Lane[] = [];
+  private readonly waiters = new Set<() => void>();
+  private state: 'new' | 'started' | 'stopped' = 'new';
+
+  constructor(private readonly options: InMemoryEventBusOptions = {}) {}
+
+  subscribe(subscription: Subscription): void {
+    if (this.state !== 'new') throw new Error(`subscribe '${subscription.group}' before the bus starts`);
+    this.lanes.push({ subscription, queue: [], busy: false });
+  }
+
+  async start(): Promise<void> {
+    this.state = 'started';
+    for (const lane of this.lanes) void this.pump(lane);
+  }
+
+  async publish(events: readonly AnyDomainEvent[]): Promise<void> {
+    if (this.state === 'stopped') throw new Error('the event bus is stopped');
+    // Through JSON and the contract, as over the wire: what a consumer gets
+    // here is exactly what it would get from Kafka.
+    const delivered = events.map((event) => parseEvent(JSON.parse(JSON.stringify(event))));
+    for (const lane of this.lanes) {
+      const wanted = delivered.filter((event) => lane.subscription.events.includes(event.name));
+      if (wanted.length === 0) continue;
+      lane.queue.push(...wanted);
+      if (this.state === 'started') void this.pump(lane);
+    }
+  }
+
+  /** Resolves when every lane is empty: everything published so far has been handled. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add(resolve));
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'started') await this.idle();
+    this.state = 'stopped';
+  }
+
+  private isIdle(): boolean {
+    return this.lanes.every((lane) => !lane.busy && (lane.queue.length === 0 || this.state !== 'started'));
+  }
+
+  private async pump(lane: Lane): Promise<void> {
+    if (lane.busy) return;
+    lane.busy = true;
+    try {
+      for (let event = lane.queue.shift(); event; event = lane.queue.shift()) {
+        await this.deliver(lane.subscription, event);
+      }
+    } finally {
+      lane.busy = false;
+      if (this.isIdle()) {
+        for (const resolve of this.waiters) resolve();
+        this.waiters.clear();
+      }
+    }
+  }
+
+  private async deliver(subscription: Subscription, event: AnyDomainEvent): Promise<void> {
+    const retries = this.options.retries ?? 3;
+    let delay = this.options.backoffMs ?? 20;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await withLogContext({ eventId: event.id, requestId: event.traceId }, () => subscription.handle(event));
+        return;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (attempt >= retries) {
+          this.deadLetters.push({ group: subscription.group, event, error: message });
+          this.options.logger?.error('event dead-lettered', { group: subscription.group, event: event.name, eventId: event.id, error: message });
+          return;
+        }
+        this.options.logger?.warn('event handler failed; retrying', { group: subscription.group, event: event.name, attempt: attempt + 1, error: message });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay *= 2;
+      }
+    }
+  }
+}

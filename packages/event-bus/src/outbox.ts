@@ -1,0 +1,163 @@
+import type { AnyDomainEvent, EventBus } from '@portal/contracts';
+import { parseEvent } from '@portal/contracts';
+import type { Database, Migration, Queryable } from '@portal/db';
+import type { Logger } from '@portal/observability';
+
+/**
+ * The outbox (events a service has committed but not yet published) and the
+ * inbox (events a consumer group has applied). Every service that produces or
+ * consumes events adds this migration to its own.
+ */
+export const MESSAGING_MIGRATION: Migration = {
+  id: '000_messaging',
+  sql: `
+    CREATE TABLE outbox (
+      seq bigserial PRIMARY KEY,
+      event_id uuid NOT NULL UNIQUE,
+      name text NOT NULL,
+      aggregate_id text NOT NULL,
+      event jsonb NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      published_at timestamptz
+    );
+    CREATE INDEX outbox_pending ON outbox (seq) WHERE published_at IS NULL;
+    CREATE TABLE inbox (
+      consumer_group text NOT NULL,
+      event_id uuid NOT NULL,
+      event_name text NOT NULL,
+      processed_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (consumer_group, event_id)
+    );
+  `,
+};
+
+/**
+ * Records events in the transaction of the change that caused them: either both
+ * commit or neither does, so no event is lost and none is made up.
+ */
+export async function appendToOutbox(tx: Queryable, events: readonly AnyDomainEvent[]): Promise<void> {
+  for (const event of events) {
+    await tx.query('INSERT INTO outbox (event_id, name, aggregate_id, event) VALUES ($1, $2, $3, $4)', [
+      event.id,
+      event.name,
+      event.aggregateId,
+      JSON.stringify(event),
+    ]);
+  }
+}
+
+export interface OutboxRelayOptions {
+  /** How often to look for events when nobody nudges. */
+  intervalMs?: number;
+  batchSize?: number;
+  logger?: Logger;
+}
+
+/** Any 64-bit number the services agree on: one relay at a time per database. */
+const RELAY_LOCK = 7210418;
+
+/**
+ * Publishes what the outbox holds, oldest first, and marks it published. After
+ * a crash between commit and publish, the next relay run sends it: at least
+ * once, and consumers drop repeats by event id.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private readonly intervalMs: number;
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly bus: EventBus,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 500;
+    this.batchSize = options.batchSize ?? 200;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.nudge(), this.intervalMs);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  /** Asks for a run now, e.g. right after a commit that added events. */
+  nudge(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((error: unknown) => this.options.logger?.warn('outbox relay run failed; will retry', { error }))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.nudge();
+        }
+      });
+  }
+
+  /** Publishes everything pending now; rejects if the bus refuses. */
+  async flush(): Promise<void> {
+    await this.running;
+    await this.drain();
+  }
+
+  /** Stops the timer and publishes what is left. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.again = false;
+    await this.flush();
+  }
+
+  /** Events committed and not yet published. */
+  async pending(): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
+    return rows[0]?.n ?? 0;
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const sent = await this.db.transaction(async (tx) => {
+        const { rows: lock } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [RELAY_LOCK]);
+        if (!lock[0]?.ok) return 0;
+        const { rows } = await tx.query<{ seq: number; event: unknown }>(
+          'SELECT seq, event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
+          [this.batchSize],
+        );
+        if (rows.length === 0) return 0;
+        await this.bus.publish(rows.map((r) => parseEvent(r.event)));
+        await tx.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
+        return rows.length;
+      });
+      if (sent < this.batchSize) return;
+    }
+  }
+}
+
+/**
+ * Applies `effect` for `event` at most once per consumer group: the inbox
+ * record and the effect commit together, so a redelivered event finds its
+ * record and changes nothing. Returns false for a repeat.
+ */
+export async function handleOnce(
+  db: Database,
+  group: string,
+  event: AnyDomainEvent,
+  effect: (tx: Queryable) => Promise<void>,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rowCount } = await tx.query(
+      'INSERT INTO inbox (consumer_group, event_id, event_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [group, event.id, event.name],
+    );
+    if (rowCount === 0) return false;
+    await effect(tx);
+    return true;
+  });
+}

@@ -1,0 +1,2 @@
+export { createLogger, currentLogContext, withLogContext } from './logger.js';
+export type { LogFields, LogLevel, Logger, LoggerOptions } from './logger.js';
