@@ -1,2 +1,2 @@
-export { createLogger, currentLogContext, withLogContext } from './logger.js';
+export { createLogger, currentLogContext, enterLogContext, withLogContext } from './logger.js';
 export type { LogFields, LogLevel, Logger, LoggerOptions } from './logger.js';

@@ -21,6 +21,14 @@ export function withLogContext<T>(fields: LogFields, work: () => T): T {
   return context.run({ ...context.getStore(), ...fields }, work);
 }
 
+/**
+ * Adds `fields` to the rest of the current async flow; for hooks that cannot
+ * wrap the work they start (a server's per-request hook).
+ */
+export function enterLogContext(fields: LogFields): void {
+  context.enterWith({ ...context.getStore(), ...fields });
+}
+
 /** The fields of the work in progress, e.g. to copy the request id into an event. */
 export function currentLogContext(): LogFields {
   return context.getStore() ?? {};

@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from '@portal/observability';
+import { enterLogContext } from '@portal/observability';
+import { ProblemFilter } from './filter.js';
+import { SchemaValidationPipe } from './validation.js';
+
+export interface HttpAppOptions {
+  readonly logger: Logger;
+  /** Larger bodies get 413 before anything parses them. */
+  readonly bodyLimitBytes?: number;
+}
+
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
+}
+
+export interface HttpApp {
+  readonly app: NestFastifyApplication;
+  /** Every route the server answers, for checks against the OpenAPI documents. */
+  readonly routes: readonly RegisteredRoute[];
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Builds (does not listen) a NestJS application on Fastify with the edge every
+ * service shares: request ids, problem documents, schema validation, a body
+ * limit. Tests drive it in-process with `app.inject`.
+ */
+export async function createHttpApp(root: Type | DynamicModule, options: HttpAppOptions): Promise<HttpApp> {
+  const { logger } = options;
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
+    // A request id from the caller (the gateway) is kept when it looks like
+    // one; otherwise this service makes one. It goes back in the response and
+    // on every log line and event the request causes.
+    requestIdHeader: false,
+    genReqId: (request: IncomingMessage) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  const fastify = adapter.getInstance();
+  // Bodies are JSON; anything else is 415, not a string a handler might misread.
+  fastify.removeContentTypeParser('text/plain');
+  const routes: RegisteredRoute[] = [];
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    enterLogContext({ requestId: request.id });
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(root, adapter, { logger: nestLogger(logger) });
+  app.useGlobalPipes(new SchemaValidationPipe());
+  app.useGlobalFilters(new ProblemFilter(logger));
+  await app.init();
+  return { app, routes };
+}
+
+/** Nest's own messages, through the service's JSON logger; its chatter at debug. */
+function nestLogger(logger: Logger): LoggerService {
+  const text = (message: unknown) => (typeof message === 'string' ? message : JSON.stringify(message));
+  return {
+    log: (message, context) => logger.debug(text(message), { context }),
+    error: (message, trace, context) => logger.error(text(message), { trace, context }),
+    warn: (message, context) => logger.warn(text(message), { context }),
+    debug: (message, context) => logger.debug(text(message), { context }),
+    verbose: (message, context) => logger.debug(text(message), { context }),
+  };
+}

@@ -1,0 +1,84 @@
+import { Inject, Injectable, createParamDecorator } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import { unauthorized } from './problem.js';
+
+/** What the auth service puts in a token, and what every verifier insists on. */
+export const TOKEN = { issuer: 'portal-auth', audience: 'portal', algorithm: 'EdDSA' } as const;
+
+export interface AuthenticatedUser {
+  readonly userId: string;
+  readonly email: string;
+}
+
+export interface TokenVerifier {
+  /** The user a token speaks for; rejects with a 401 problem that says what is wrong. */
+  verify(token: string): Promise<AuthenticatedUser>;
+}
+
+export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
+
+/** Verifies against a key set: the auth service's keys, local or fetched. */
+export function keySetVerifier(keys: JWTVerifyGetKey): TokenVerifier {
+  return {
+    async verify(token) {
+      try {
+        // Only the one algorithm: 'none' and HMAC-with-the-public-key tricks fail here.
+        const { payload } = await jwtVerify(token, keys, {
+          issuer: TOKEN.issuer,
+          audience: TOKEN.audience,
+          algorithms: [TOKEN.algorithm],
+          requiredClaims: ['sub', 'exp'],
+        });
+        if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') throw unauthorized('token: missing sub or email');
+        return { userId: payload.sub, email: payload.email };
+      } catch (error) {
+        throw unauthorized(`token: ${reasonOf(error)}`);
+      }
+    },
+  };
+}
+
+/** Verifies against the auth service's published JWKS, fetched and cached. */
+export function jwksVerifier(jwksUrl: string): TokenVerifier {
+  return keySetVerifier(createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 5_000, cacheMaxAge: 60_000 }));
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
+  if (error instanceof errors.JWTClaimValidationFailed) return `claim '${error.claim}' ${error.reason === 'check_failed' ? 'is wrong' : 'is missing'}`;
+  if (error instanceof errors.JWKSNoMatchingKey) return 'signed with a key the auth service does not publish';
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'malformed';
+  if (error instanceof Error && 'status' in error) return (error as { detail?: string }).detail ?? error.message;
+  return error instanceof Error ? error.message : 'invalid';
+}
+
+interface WithUser {
+  headers: Record<string, string | string[] | undefined>;
+  user?: AuthenticatedUser;
+}
+
+/** Lets a request through only with a valid bearer token; the user is then `@CurrentUser()`. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(@Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<WithUser>();
+    const header = request.headers.authorization;
+    if (typeof header !== 'string' || header.length === 0) throw unauthorized('header.authorization: sign in and send "Authorization: Bearer <token>"');
+    const match = /^Bearer ([\w-]+\.[\w-]*\.[\w-]*)$/.exec(header);
+    if (!match?.[1]) throw unauthorized('header.authorization: expected "Bearer <token>"');
+    request.user = await this.verifier.verify(match[1]);
+    return true;
+  }
+}
+
+export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): AuthenticatedUser => {
+  const user = context.switchToHttp().getRequest<WithUser>().user;
+  if (!user) throw new Error('@CurrentUser() needs @UseGuards(AuthGuard) on the route');
+  return user;
+});
