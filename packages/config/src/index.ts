@@ -26,8 +26,8 @@ export function loadConfig<Shape extends z.ZodRawShape>(
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }
 
-/** A TCP port given as a string in the environment. */
-export const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
+/** A TCP port given as a string in the environment; 0 asks the OS for a free one. */
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 
 /** A boolean flag given as true/false/1/0 in the environment. */
 export const flag = (fallback: boolean) =>

@@ -4,5 +4,5 @@ export type { TestingEnv } from './env.js';
 export { requireDocker, waitUntil } from './docker.js';
 export { startKafka } from './kafka.js';
 export type { KafkaServer } from './kafka.js';
-export { startPostgres } from './postgres.js';
+export { createDatabase, startPostgres } from './postgres.js';
 export type { PostgresServer } from './postgres.js';

@@ -57,3 +57,22 @@ async function probe(url: string): Promise<void> {
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * A new, empty database on `server`, for one test file or one service: the
+ * URL of the server with the new database's name. Needs CREATEDB on a server
+ * that DATABASE_URL names.
+ */
+export async function createDatabase(server: PostgresServer, prefix: string): Promise<string> {
+  const name = `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${Math.random().toString(36).slice(2, 10)}`;
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

@@ -1,0 +1,39 @@
+import type { DynamicModule } from '@nestjs/common';
+import type { EventBus } from '@portal/contracts';
+import type { Database, Migration } from '@portal/db';
+import type { OpenApiInfo, RouteDoc, TokenVerifier } from '@portal/http';
+import type { Logger } from '@portal/observability';
+
+export type DomainName = 'auth' | 'news' | 'blog' | 'webtoon' | 'payment' | 'analytics';
+
+/** What the host hands a domain module: its own database and the shared edges. */
+export interface DomainContext {
+  /** This domain's own database; no other domain sees it. */
+  readonly database: Database;
+  /** For subscriptions (register them in onModuleInit). Publish through the outbox, never directly. */
+  readonly bus: EventBus;
+  /** Call after committing a transaction that appended events, so they go out now rather than at the next poll. */
+  readonly outbox: { nudge(): void };
+  readonly verifier: TokenVerifier;
+  readonly logger: Logger;
+  readonly seedDemoData: boolean;
+}
+
+/**
+ * A domain as the hosts see it. The service app hosts one, the monolith all;
+ * the module and its code are the same in both.
+ */
+export interface DomainDefinition {
+  readonly name: DomainName;
+  /** Its schema, including MESSAGING_MIGRATION when it produces or consumes events. */
+  readonly migrations: readonly Migration[];
+  /** The NestJS module with its controllers under /api/<name>. */
+  module(context: DomainContext): DynamicModule;
+  /** Its OpenAPI description; the host serves it at /api/<name>/openapi.json. */
+  readonly api: { readonly info: OpenApiInfo; readonly routes: readonly RouteDoc[] };
+  /**
+   * Only the domain that issues tokens (auth) has this: the verifier every
+   * domain in the same process uses, without a network round trip.
+   */
+  localVerifier?(database: Database): Promise<TokenVerifier>;
+}

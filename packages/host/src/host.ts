@@ -1,0 +1,197 @@
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { z } from 'zod';
+import { ConfigError, flag, loadConfig, port } from '@portal/config';
+import type { EventBus } from '@portal/contracts';
+import { migrate, openDatabase } from '@portal/db';
+import type { Database } from '@portal/db';
+import { OutboxRelay } from '@portal/event-bus';
+import { InMemoryEventBus } from '@portal/event-bus/memory';
+import { HealthModule, createHttpApp, jwksVerifier, openApiDocument } from '@portal/http';
+import type { ReadinessCheck, RegisteredRoute } from '@portal/http';
+import { createLogger } from '@portal/observability';
+import type { Logger } from '@portal/observability';
+import type { DomainContext, DomainDefinition, DomainName } from './domain.js';
+
+export interface HostOptions {
+  /** The process's name in logs: a domain's name, or 'monolith'. */
+  readonly service: string;
+  readonly domains: readonly DomainDefinition[];
+  readonly defaultPort: number;
+  readonly env?: Record<string, string | undefined>;
+}
+
+export interface Host {
+  readonly app: NestFastifyApplication;
+  /** Where it listens, e.g. http://127.0.0.1:3001. */
+  readonly url: string;
+  readonly bus: EventBus;
+  readonly databases: ReadonlyMap<DomainName, Database>;
+  readonly routes: readonly RegisteredRoute[];
+  readonly logger: Logger;
+  /** Publishes every committed outbox event now (tests, shutdown). */
+  flushOutboxes(): Promise<void>;
+  /** Stops taking requests, finishes in-flight work, flushes outboxes, closes databases. */
+  close(): Promise<void>;
+}
+
+const databaseVar = (name: DomainName) => `${name.toUpperCase()}_DATABASE_URL`;
+
+function hostConfig(options: HostOptions) {
+  const env = options.env ?? process.env;
+  const single = options.domains.length === 1;
+  const urls = Object.fromEntries(options.domains.map((d) => [databaseVar(d.name), z.url().optional()]));
+  const config = loadConfig(
+    {
+      PORT: port(options.defaultPort),
+      HOST: z.string().min(1).default('0.0.0.0'),
+      DATABASE_URL: z.url().optional(),
+      ...urls,
+      DATA_DIR: z.string().min(1).optional(),
+      SEED_DEMO_DATA: flag(true),
+      LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(65_536),
+      AUTH_JWKS_URL: z.url().default('http://localhost:3005/api/auth/.well-known/jwks.json'),
+    },
+    env,
+  );
+  if (!single && config.DATABASE_URL) {
+    throw new ConfigError(
+      `Invalid configuration:\n  DATABASE_URL: ${options.service} hosts ${options.domains.length} modules and each keeps its own database; ` +
+        `set ${options.domains.map((d) => databaseVar(d.name)).join(', ')} instead (unset ones are embedded)`,
+    );
+  }
+  const databaseUrl = (name: DomainName): string | undefined =>
+    (config as Record<string, unknown>)[databaseVar(name)] as string | undefined ?? (single ? config.DATABASE_URL : undefined);
+  return { ...config, databaseUrl };
+}
+
+/** Serves a domain's OpenAPI document at /api/<name>/openapi.json. */
+function openApiModule(domain: DomainDefinition): DynamicModule {
+  const document = openApiDocument(domain.api.info, domain.api.routes);
+  @Controller(`api/${domain.name}`)
+  class OpenApiController {
+    @Get('openapi.json')
+    get() {
+      return document;
+    }
+  }
+  @Module({ controllers: [OpenApiController] })
+  class OpenApiModule {}
+  return { module: OpenApiModule };
+}
+
+/** Builds and starts a host; it listens when this resolves. */
+export async function startHost(options: HostOptions): Promise<Host> {
+  const config = hostConfig(options);
+  const logger = createLogger(options.service, { level: config.LOG_LEVEL });
+  const databases = new Map<DomainName, Database>();
+  const closeDatabases = async () => void (await Promise.all([...databases.values()].map((db) => db.close())));
+  try {
+    for (const domain of options.domains) {
+      const url = config.databaseUrl(domain.name);
+      const database = await openDatabase({ url, dataDir: url ? undefined : config.DATA_DIR && `${config.DATA_DIR}/${domain.name}` });
+      databases.set(domain.name, database);
+      const applied = await migrate(database, domain.migrations);
+      if (applied.length > 0) logger.info('migrations applied', { domain: domain.name, applied });
+    }
+  } catch (error) {
+    await closeDatabases();
+    throw error;
+  }
+
+  const bus = new InMemoryEventBus({ logger });
+  const issuer = options.domains.find((d) => d.localVerifier);
+  const verifier = issuer?.localVerifier
+    ? await issuer.localVerifier(databases.get(issuer.name) as Database)
+    : jwksVerifier(config.AUTH_JWKS_URL);
+  const relays = new Map<DomainName, OutboxRelay>();
+  const modules: DynamicModule[] = [];
+  const checks: Record<string, ReadinessCheck> = {};
+  for (const domain of options.domains) {
+    const database = databases.get(domain.name) as Database;
+    const relay = new OutboxRelay(database, bus, { logger: logger.child({ domain: domain.name, component: 'outbox-relay' }) });
+    relays.set(domain.name, relay);
+    const context: DomainContext = {
+      database,
+      bus,
+      outbox: relay,
+      verifier,
+      logger: logger.child({ domain: domain.name }),
+      seedDemoData: config.SEED_DEMO_DATA,
+    };
+    modules.push(domain.module(context), openApiModule(domain));
+    checks[`${domain.name}-database`] = async () => void (await database.query('SELECT 1'));
+  }
+
+  @Module({ imports: [HealthModule.register(checks), ...modules] })
+  class HostModule {}
+
+  const { app, routes } = await createHttpApp(HostModule, { logger, bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  await bus.start();
+  for (const relay of relays.values()) relay.start();
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const address = app.getHttpServer().address();
+  const boundPort = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${boundPort}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    bus,
+    databases,
+    routes,
+    logger,
+    flushOutboxes: async () => void (await Promise.all([...relays.values()].map((r) => r.flush()))),
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        for (const relay of relays.values()) await relay.stop().catch((error: unknown) => logger.warn('outbox not flushed', { error }));
+        await bus.stop();
+        await closeDatabases();
+      })()),
+  };
+}
+
+/**
+ * The entry point of an app: starts the host, prints one ready line, and
+ * shuts down gracefully on SIGTERM or SIGINT within a bound.
+ */
+export async function runHost(options: HostOptions): Promise<void> {
+  const started = Date.now();
+  let host: Host;
+  try {
+    host = await startHost(options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`${options.service}: ${error.message}`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const kinds = [...host.databases.values()].map((db) => db.kind);
+  const storage = kinds.every((k) => k === 'embedded') ? 'embedded' : kinds.every((k) => k === 'postgres') ? 'postgres' : 'mixed';
+  host.logger.info('ready', { url: host.url, startupMs: Date.now() - started, databases: storage, domains: options.domains.map((d) => d.name) });
+  process.stderr.write(`${options.service} ready on ${host.url} (${Date.now() - started} ms, databases: ${storage})\n`);
+
+  const shutdown = (signal: string) => {
+    host.logger.info('shutting down', { signal });
+    const force = setTimeout(() => {
+      host.logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    host.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        host.logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
