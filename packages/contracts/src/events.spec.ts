@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContractViolation, EVENT_NAMES, EVENTS, createEvent, parseEvent } from './events.js';
+import { ContractViolation, EVENT_NAMES, EVENTS, TOPICS, createEvent, deadLetterTopic, parseEvent } from './events.js';
 
 const paymentId = '6f1c2a3e-0b1d-4c5e-9f00-112233445566';
 const userId = '0d9b8a7c-6e5f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -45,5 +45,13 @@ describe('event contracts', () => {
       ].sort(),
     );
     for (const name of EVENT_NAMES) expect(EVENTS[name].version).toBeGreaterThan(0);
+  });
+});
+
+describe('topics', () => {
+  it('puts every event on its producing domain topic, and names dead letters per group', () => {
+    for (const name of EVENT_NAMES) expect(Object.values(TOPICS)).toContain(EVENTS[name].topic);
+    expect(EVENTS['payment.refunded'].topic).toBe(EVENTS['payment.completed'].topic);
+    expect(deadLetterTopic('webtoon')).toBe('portal.webtoon.dead-letter');
   });
 });

@@ -1,6 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
+/**
+ * Topic names: `portal.<producing domain>.events`, one topic per producer. All
+ * of a domain's events about one aggregate share the aggregate id as key, so
+ * they land in one partition and stay in order (a payment's completion before
+ * its refund). Dead letters go to `portal.<consumer group>.dead-letter`.
+ */
+export const TOPICS = {
+  auth: 'portal.auth.events',
+  news: 'portal.news.events',
+  blog: 'portal.blog.events',
+  webtoon: 'portal.webtoon.events',
+  payment: 'portal.payment.events',
+} as const;
+
+/** Where a consumer group's events go when they cannot be handled. */
+export const deadLetterTopic = (group: string): string => `portal.${group}.dead-letter`;
+
 const itemRef = z.object({ type: z.literal('episode'), id: z.uuid() });
 const money = { amountCents: z.int().positive(), currency: z.string().regex(/^[A-Z]{3}$/) };
 
@@ -12,10 +29,12 @@ const money = { amountCents: z.int().positive(), currency: z.string().regex(/^[A
 export const EVENTS = {
   'user.registered': {
     version: 1,
+    topic: TOPICS.auth,
     payload: z.object({ userId: z.uuid(), email: z.email(), displayName: z.string().min(1) }),
   },
   'article.published': {
     version: 1,
+    topic: TOPICS.news,
     payload: z.object({
       articleId: z.uuid(),
       authorId: z.uuid(),
@@ -25,16 +44,19 @@ export const EVENTS = {
   },
   'post.created': {
     version: 1,
+    topic: TOPICS.blog,
     payload: z.object({ postId: z.uuid(), authorId: z.uuid(), title: z.string().min(1) }),
   },
   'comment.added': {
     version: 1,
+    topic: TOPICS.blog,
     payload: z.object({ commentId: z.uuid(), postId: z.uuid(), authorId: z.uuid() }),
   },
   'episode.viewed': {
     // Views are counted in short windows, not one event per read: reading is
     // the hot path, and a write per read would dominate it.
     version: 1,
+    topic: TOPICS.webtoon,
     payload: z.object({
       episodeId: z.uuid(),
       seriesId: z.uuid(),
@@ -45,14 +67,17 @@ export const EVENTS = {
   },
   'payment.completed': {
     version: 1,
+    topic: TOPICS.payment,
     payload: z.object({ paymentId: z.uuid(), userId: z.uuid(), item: itemRef, ...money }),
   },
   'payment.failed': {
     version: 1,
+    topic: TOPICS.payment,
     payload: z.object({ paymentId: z.uuid(), userId: z.uuid(), item: itemRef, ...money, reason: z.string().min(1) }),
   },
   'payment.refunded': {
     version: 1,
+    topic: TOPICS.payment,
     payload: z.object({ paymentId: z.uuid(), userId: z.uuid(), item: itemRef, ...money }),
   },
 } as const;

@@ -1,3 +1,3 @@
-export { EVENTS, EVENT_NAMES, ContractViolation, createEvent, parseEvent } from './events.js';
+export { EVENTS, EVENT_NAMES, TOPICS, ContractViolation, createEvent, deadLetterTopic, parseEvent } from './events.js';
 export type { AnyDomainEvent, DomainEvent, EventName, EventPayload } from './events.js';
 export type { EventBus, Subscription } from './bus.js';

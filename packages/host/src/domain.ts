@@ -25,7 +25,7 @@ export interface DomainContext {
  */
 export interface DomainDefinition {
   readonly name: DomainName;
-  /** Its schema, including MESSAGING_MIGRATION when it produces or consumes events. */
+  /** Its schema. The host adds MESSAGING_MIGRATION (outbox, inbox) if it is not there. */
   readonly migrations: readonly Migration[];
   /** The NestJS module with its controllers under /api/<name>. */
   module(context: DomainContext): DynamicModule;

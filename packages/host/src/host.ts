@@ -7,7 +7,8 @@ import { ConfigError, flag, loadConfig, port } from '@portal/config';
 import type { EventBus } from '@portal/contracts';
 import { migrate, openDatabase } from '@portal/db';
 import type { Database } from '@portal/db';
-import { OutboxRelay } from '@portal/event-bus';
+import { MESSAGING_MIGRATION, OutboxRelay } from '@portal/event-bus';
+import { KafkaEventBus } from '@portal/event-bus/kafka';
 import { InMemoryEventBus } from '@portal/event-bus/memory';
 import { HealthModule, createHttpApp, jwksVerifier, openApiDocument } from '@portal/http';
 import type { ReadinessCheck, RegisteredRoute } from '@portal/http';
@@ -18,6 +19,12 @@ import type { DomainContext, DomainDefinition, DomainName } from './domain.js';
 export interface HostOptions {
   /** The process's name in logs: a domain's name, or 'monolith'. */
   readonly service: string;
+  /**
+   * 'service' talks to other services over Kafka when KAFKA_BROKERS is set;
+   * 'monolith' always keeps its events in process (it must never join the
+   * services' consumer groups).
+   */
+  readonly shape?: 'service' | 'monolith';
   readonly domains: readonly DomainDefinition[];
   readonly defaultPort: number;
   readonly env?: Record<string, string | undefined>;
@@ -54,6 +61,16 @@ function hostConfig(options: HostOptions) {
       LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
       BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(65_536),
       AUTH_JWKS_URL: z.url().default('http://localhost:3005/api/auth/.well-known/jwks.json'),
+      ...(options.shape === 'monolith'
+        ? {}
+        : {
+            KAFKA_BROKERS: z
+              .string()
+              .regex(/^[^\s:,]+:\d+(,[^\s:,]+:\d+)*$/, { error: 'expected host:port[,host:port...]' })
+              .optional(),
+            KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1_000).default(3),
+            KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
+          }),
     },
     env,
   );
@@ -94,7 +111,12 @@ export async function startHost(options: HostOptions): Promise<Host> {
       const url = config.databaseUrl(domain.name);
       const database = await openDatabase({ url, dataDir: url ? undefined : config.DATA_DIR && `${config.DATA_DIR}/${domain.name}` });
       databases.set(domain.name, database);
-      const applied = await migrate(database, domain.migrations);
+      // Every domain's database has the outbox and inbox, so one relay and one
+      // once-only mechanism serve all of them.
+      const migrations = domain.migrations.some((m) => m.id === MESSAGING_MIGRATION.id)
+        ? domain.migrations
+        : [MESSAGING_MIGRATION, ...domain.migrations];
+      const applied = await migrate(database, migrations);
       if (applied.length > 0) logger.info('migrations applied', { domain: domain.name, applied });
     }
   } catch (error) {
@@ -102,7 +124,20 @@ export async function startHost(options: HostOptions): Promise<Host> {
     throw error;
   }
 
-  const bus = new InMemoryEventBus({ logger });
+  const brokers = (config as { KAFKA_BROKERS?: string }).KAFKA_BROKERS?.split(',');
+  const kafka = brokers
+    ? new KafkaEventBus({
+        brokers,
+        clientId: options.service,
+        logger: logger.child({ component: 'event-bus' }),
+        partitions: (config as { KAFKA_TOPIC_PARTITIONS?: number }).KAFKA_TOPIC_PARTITIONS,
+        replicationFactor: (config as { KAFKA_REPLICATION_FACTOR?: number }).KAFKA_REPLICATION_FACTOR,
+      })
+    : undefined;
+  if (!kafka && options.shape !== 'monolith') {
+    logger.warn('KAFKA_BROKERS is not set: events stay inside this process and reach no other service');
+  }
+  const bus: EventBus = kafka ?? new InMemoryEventBus({ logger });
   const issuer = options.domains.find((d) => d.localVerifier);
   const verifier = issuer?.localVerifier
     ? await issuer.localVerifier(databases.get(issuer.name) as Database)
@@ -125,6 +160,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     modules.push(domain.module(context), openApiModule(domain));
     checks[`${domain.name}-database`] = async () => void (await database.query('SELECT 1'));
   }
+  if (kafka) checks.kafka = () => kafka.ping();
 
   @Module({ imports: [HealthModule.register(checks), ...modules] })
   class HostModule {}
@@ -173,9 +209,10 @@ export async function runHost(options: HostOptions): Promise<void> {
     throw error;
   }
   const kinds = [...host.databases.values()].map((db) => db.kind);
+  const bus = host.bus instanceof KafkaEventBus ? 'kafka' : 'in-process';
   const storage = kinds.every((k) => k === 'embedded') ? 'embedded' : kinds.every((k) => k === 'postgres') ? 'postgres' : 'mixed';
-  host.logger.info('ready', { url: host.url, startupMs: Date.now() - started, databases: storage, domains: options.domains.map((d) => d.name) });
-  process.stderr.write(`${options.service} ready on ${host.url} (${Date.now() - started} ms, databases: ${storage})\n`);
+  host.logger.info('ready', { url: host.url, startupMs: Date.now() - started, databases: storage, bus, domains: options.domains.map((d) => d.name) });
+  process.stderr.write(`${options.service} ready on ${host.url} (${Date.now() - started} ms, databases: ${storage}, bus: ${bus})\n`);
 
   const shutdown = (signal: string) => {
     host.logger.info('shutting down', { signal });

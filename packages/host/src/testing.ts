@@ -6,9 +6,14 @@ import type { Host } from './host.js';
  * A host for tests: on a free loopback port, quiet, no demo data. Set
  * DATABASE_URL (or <NAME>_DATABASE_URL) in `env` for a real PostgreSQL.
  */
-export function startTestHost(domains: readonly DomainDefinition[], env: Record<string, string | undefined> = {}): Promise<Host> {
+export function startTestHost(
+  domains: readonly DomainDefinition[],
+  env: Record<string, string | undefined> = {},
+  shape: 'service' | 'monolith' = domains.length > 1 ? 'monolith' : 'service',
+): Promise<Host> {
   return startHost({
     service: domains.length === 1 ? (domains[0]?.name ?? 'test') : 'monolith',
+    shape,
     domains,
     defaultPort: 0,
     env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false', ...env },

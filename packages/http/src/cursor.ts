@@ -1,3 +1,4 @@
+import type { Page } from '@portal/contracts/api';
 import { badRequest } from './problem.js';
 
 /**
@@ -21,4 +22,28 @@ export function decodeCursor(cursor: string, shape: readonly ('string' | 'number
     throw badRequest([{ field: 'query.cursor', message: 'not a cursor this list gave out' }]);
   }
   return key as (string | number)[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The error every list gives for a cursor it did not hand out. */
+export const badCursor = () => badRequest([{ field: 'query.cursor', message: 'not a cursor this list gave out' }]);
+
+/**
+ * The [time, id] inside a cursor, checked to be exactly what a page gave out,
+ * so a doctored one is a 400 rather than a database error.
+ */
+export function timeIdCursor(cursor: string): [Date, string] {
+  const [time, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
+  const at = new Date(time);
+  if (Number.isNaN(at.getTime()) || at.toISOString() !== time || !UUID.test(id)) throw badCursor();
+  return [at, id];
+}
+
+/** Rows fetched with limit + 1: the extra one only says that there is a next page. */
+export function pageOf<R, T>(rows: readonly R[], limit: number, map: (row: R) => T, key: (row: R) => (string | number)[]): Page<T> {
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  const items = shown.map(map);
+  return rows.length > limit && last !== undefined ? { items, nextCursor: encodeCursor(key(last)) } : { items };
 }

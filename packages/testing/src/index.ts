@@ -6,3 +6,5 @@ export { startKafka } from './kafka.js';
 export type { KafkaServer } from './kafka.js';
 export { createDatabase, startPostgres } from './postgres.js';
 export type { PostgresServer } from './postgres.js';
+export { startProcess } from './process.js';
+export type { ServiceProcess, StartProcessOptions } from './process.js';

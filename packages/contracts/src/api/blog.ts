@@ -1,0 +1,37 @@
+// Request and response schemas of the blog API.
+import { z } from 'zod';
+import { page } from './common.js';
+
+const NotBlank = { error: 'must not be blank' } as const;
+
+export const NewPost = z.object({
+  title: z.string().trim().min(1).max(200),
+  body: z.string().min(1, { abort: true }).max(50_000).regex(/\S/, NotBlank),
+});
+export type NewPost = z.infer<typeof NewPost>;
+
+export const Post = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  body: z.string(),
+  authorId: z.uuid(),
+  createdAt: z.iso.datetime(),
+  commentCount: z.int(),
+});
+export type Post = z.infer<typeof Post>;
+export const PostPage = page(Post);
+
+export const NewComment = z.object({
+  body: z.string().min(1, { abort: true }).max(5_000).regex(/\S/, NotBlank),
+});
+export type NewComment = z.infer<typeof NewComment>;
+
+export const Comment = z.object({
+  id: z.uuid(),
+  postId: z.uuid(),
+  authorId: z.uuid(),
+  body: z.string(),
+  createdAt: z.iso.datetime(),
+});
+export type Comment = z.infer<typeof Comment>;
+export const CommentPage = page(Comment);

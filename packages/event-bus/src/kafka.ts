@@ -1,0 +1,190 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import { ContractViolation, EVENTS, TOPICS, deadLetterTopic, parseEvent } from '@portal/contracts';
+import type { AnyDomainEvent, EventBus, Subscription } from '@portal/contracts';
+import type { Logger } from '@portal/observability';
+import { withLogContext } from '@portal/observability';
+
+export interface KafkaEventBusOptions {
+  readonly brokers: readonly string[];
+  /** The service's name: the client id brokers see. */
+  readonly clientId: string;
+  readonly logger: Logger;
+  /** Partitions of each topic this bus creates. */
+  readonly partitions?: number;
+  readonly replicationFactor?: number;
+  /** Handler attempts after the first before an event is dead-lettered. */
+  readonly retries?: number;
+  /** First retry delay; doubles each attempt. */
+  readonly backoffMs?: number;
+}
+
+/**
+ * The event bus between services. Producing is idempotent with acks from all
+ * in-sync replicas, keyed by aggregate id. Each subscription is a consumer
+ * group; an event that does not match its contract, or whose handler keeps
+ * failing, goes to the group's dead-letter topic with the error and its
+ * origin in headers, and the group moves on.
+ */
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly consumers: Consumer[] = [];
+  private producer: Producer | undefined;
+  private state: 'new' | 'started' | 'stopped' = 'new';
+
+  constructor(private readonly options: KafkaEventBusOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.WARN,
+      logCreator: () => ({ level, log }) => {
+        const fields = { component: 'kafkajs', namespace: log.namespace, error: log.error };
+        if (level <= logLevel.ERROR) options.logger.error(log.message, fields);
+        else options.logger.warn(log.message, fields);
+      },
+      // Long enough to ride out a broker restart; the outbox keeps anything that still fails.
+      retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 10_000 },
+    });
+  }
+
+  subscribe(subscription: Subscription): void {
+    if (this.state !== 'new') throw new Error(`subscribe '${subscription.group}' before the bus starts`);
+    this.subscriptions.push(subscription);
+  }
+
+  /** Every topic this process needs, created with explicit partitions; then producer and consumers. */
+  async start(): Promise<void> {
+    await this.ensureTopics();
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+    for (const subscription of this.subscriptions) {
+      const consumer = this.kafka.consumer({ groupId: subscription.group, allowAutoTopicCreation: false });
+      await consumer.connect();
+      // A new group reads from the start: a service that joins later catches up on history.
+      await consumer.subscribe({ topics: topicsOf(subscription), fromBeginning: true });
+      await consumer.run({
+        eachMessage: ({ topic, partition, message }) => this.consume(subscription, topic, partition, message),
+      });
+      this.consumers.push(consumer);
+    }
+    this.state = 'started';
+  }
+
+  async publish(events: readonly AnyDomainEvent[]): Promise<void> {
+    if (this.state !== 'started' || !this.producer) throw new Error('the event bus is not running');
+    const byTopic = new Map<string, { key: string; value: string; headers: IHeaders }[]>();
+    for (const event of events) {
+      const topic = EVENTS[event.name].topic;
+      const messages = byTopic.get(topic) ?? [];
+      messages.push({
+        key: event.aggregateId,
+        value: JSON.stringify(event),
+        headers: { 'event-id': event.id, 'event-name': event.name, 'event-version': String(event.version), 'trace-id': event.traceId },
+      });
+      byTopic.set(topic, messages);
+    }
+    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  }
+
+  /** Stops fetching, lets in-flight handlers finish, commits offsets, disconnects. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    await Promise.all(this.consumers.map((consumer) => consumer.disconnect()));
+    await this.producer?.disconnect();
+  }
+
+  /** Resolves when the cluster answers: for readiness checks. */
+  async ping(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.describeCluster();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async ensureTopics(): Promise<void> {
+    const topics = [...new Set([...Object.values(TOPICS), ...this.subscriptions.map((s) => deadLetterTopic(s.group))])];
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: this.options.partitions ?? 3,
+            replicationFactor: this.options.replicationFactor ?? 1,
+          })),
+        });
+        this.options.logger.info('topics created', { topics: missing });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async consume(subscription: Subscription, topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    let event: AnyDomainEvent;
+    try {
+      event = parseEvent(JSON.parse(message.value?.toString() ?? 'null'));
+    } catch (error) {
+      const reason = error instanceof ContractViolation || error instanceof SyntaxError ? error.message : String(error);
+      await this.deadLetter(subscription, topic, partition, message, `contract: ${reason}`);
+      return;
+    }
+    if (!subscription.events.includes(event.name)) return;
+    const retries = this.options.retries ?? 3;
+    let delay = this.options.backoffMs ?? 100;
+    await withLogContext({ eventId: event.id, requestId: event.traceId }, async () => {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await subscription.handle(event);
+          return;
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          if (attempt >= retries) {
+            await this.deadLetter(subscription, topic, partition, message, `handler: ${reason}`);
+            return;
+          }
+          this.options.logger.warn('event handler failed; retrying', { group: subscription.group, event: event.name, attempt: attempt + 1, error: reason });
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          delay *= 2;
+        }
+      }
+    });
+  }
+
+  private async deadLetter(subscription: Subscription, topic: string, partition: number, message: KafkaMessage, error: string): Promise<void> {
+    const target = deadLetterTopic(subscription.group);
+    this.options.logger.error('event dead-lettered', { group: subscription.group, topic, partition, offset: message.offset, error });
+    await this.producer?.send({
+      topic: target,
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...message.headers,
+            'dlq-error': error,
+            'dlq-group': subscription.group,
+            'dlq-origin-topic': topic,
+            'dlq-origin-partition': String(partition),
+            'dlq-origin-offset': message.offset,
+            'dlq-failed-at': new Date().toISOString(),
+          },
+        },
+      ],
+    });
+  }
+}
+
+function topicsOf(subscription: Subscription): string[] {
+  return [...new Set(subscription.events.map((name) => EVENTS[name].topic))];
+}

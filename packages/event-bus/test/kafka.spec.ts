@@ -1,0 +1,148 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOPICS, createEvent, deadLetterTopic } from '@portal/contracts';
+import type { AnyDomainEvent, Subscription } from '@portal/contracts';
+import { KafkaEventBus } from '@portal/event-bus/kafka';
+import { createLogger } from '@portal/observability';
+import { startKafka, waitUntil } from '@portal/testing';
+import type { KafkaServer } from '@portal/testing';
+
+const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const logger = createLogger('test', { level: 'error' });
+const posted = (n: number, post = n) =>
+  createEvent('comment.added', { commentId: uuid(n), postId: uuid(post), authorId: uuid(999) }, { aggregateId: uuid(post), traceId: `t-${n}` });
+
+let kafka: KafkaServer;
+const buses: KafkaEventBus[] = [];
+function bus(clientId: string, subscriptions: Subscription[] = [], options: { retries?: number } = {}) {
+  const b = new KafkaEventBus({ brokers: kafka.brokers, clientId, logger, retries: options.retries ?? 2, backoffMs: 10 });
+  for (const s of subscriptions) b.subscribe(s);
+  buses.push(b);
+  return b;
+}
+function recorder(group: string, events: Subscription['events'] = ['comment.added']) {
+  const seen: AnyDomainEvent[] = [];
+  return { seen, subscription: { group, events, handle: async (e: AnyDomainEvent) => void seen.push(e) } satisfies Subscription };
+}
+
+beforeAll(async () => {
+  kafka = await startKafka();
+});
+afterAll(async () => {
+  for (const b of buses) await b.stop().catch(() => undefined);
+  await kafka?.close();
+});
+
+describe('KafkaEventBus', () => {
+  it('creates every topic with explicit partitions at start', async () => {
+    const producer = bus('blog');
+    await producer.start();
+    const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const { topics } = await admin.fetchTopicMetadata({ topics: Object.values(TOPICS) });
+    await admin.disconnect();
+    expect(topics.map((t) => [t.name, t.partitions.length]).sort()).toEqual(Object.values(TOPICS).map((t) => [t, 3]).sort());
+  });
+
+  it('delivers every event to every group, one aggregate in order', async () => {
+    const a = recorder('search');
+    const b = recorder('mail');
+    const consumers = bus('consumers', [a.subscription, b.subscription]);
+    await consumers.start();
+    const producer = bus('blog-2');
+    await producer.start();
+    const events = [posted(1, 7), posted(2, 8), posted(3, 7), posted(4, 7), posted(5, 8)];
+    await producer.publish(events);
+
+    for (const { seen } of [a, b]) {
+      await waitUntil('all five delivered', 30_000, async () => {
+        if (seen.length < 5) throw new Error(`${seen.length}/5`);
+      });
+      expect(seen.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
+      const post7 = seen.filter((e) => e.aggregateId === uuid(7)).map((e) => (e.payload as { commentId: string }).commentId);
+      expect(post7).toEqual([uuid(1), uuid(3), uuid(4)]);
+    }
+  });
+
+  it('dead-letters a malformed event with its error and origin, and processes the ones behind it', async () => {
+    const r = recorder('moderation');
+    const consumer = bus('moderation', [r.subscription]);
+    await consumer.start();
+    const raw = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).producer();
+    await raw.connect();
+    const key = uuid(50);
+    await raw.send({
+      topic: TOPICS.blog,
+      messages: [
+        { key, value: JSON.stringify({ ...posted(50, 50), payload: { commentId: 'not-a-uuid' } }) },
+        { key, value: '{not json' },
+        { key, value: JSON.stringify(posted(51, 50)) },
+      ],
+    });
+    await raw.disconnect();
+
+    await waitUntil('the good event behind the poison', 30_000, async () => {
+      if (!r.seen.some((e) => e.aggregateId === key)) throw new Error('not yet');
+    });
+    const letters = await readTopic(deadLetterTopic('moderation'), 2);
+    expect(letters.map((l) => l.headers['dlq-error'])).toEqual([expect.stringMatching(/^contract: comment\.added: payload\.commentId/), expect.stringMatching(/^contract: /)]);
+    expect(letters[0]?.headers).toMatchObject({ 'dlq-group': 'moderation', 'dlq-origin-topic': TOPICS.blog });
+    expect(letters[0]?.key).toBe(key);
+  });
+
+  it('retries a failing handler, then dead-letters the event and moves on', async () => {
+    let attempts = 0;
+    const handled: string[] = [];
+    const consumer = bus(
+      'flaky',
+      [
+        {
+          group: 'flaky',
+          events: ['comment.added'],
+          handle: async (event) => {
+            if (event.aggregateId === uuid(60)) {
+              attempts += 1;
+              throw new Error('downstream refused');
+            }
+            handled.push(event.aggregateId);
+          },
+        },
+      ],
+      { retries: 2 },
+    );
+    await consumer.start();
+    const producer = bus('blog-3');
+    await producer.start();
+    await producer.publish([posted(60, 60), posted(61, 61)]);
+    await waitUntil('the next event handled', 30_000, async () => {
+      if (!handled.includes(uuid(61))) throw new Error('not yet');
+    });
+    expect(attempts).toBe(3);
+    // The group also read the earlier poison from the start of the topic; this one is its own.
+    const letters = await readTopic(deadLetterTopic('flaky'), 3);
+    expect(letters.filter((l) => l.key === uuid(60)).map((l) => l.headers['dlq-error'])).toEqual(['handler: downstream refused']);
+  });
+});
+
+async function readTopic(topic: string, count: number) {
+  const consumer = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: `reader-${Math.random()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const out: { key: string | undefined; headers: Record<string, string> }[] = [];
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      out.push({
+        key: message.key?.toString(),
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      });
+    },
+  });
+  try {
+    await waitUntil(`${count} messages on ${topic}`, 30_000, async () => {
+      if (out.length < count) throw new Error(`${out.length}/${count}`);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
