@@ -1,0 +1,4 @@
+import { runHost } from '@portal/host';
+import { paymentDomain } from '@portal/payment';
+
+await runHost({ service: 'payment', domains: [paymentDomain], defaultPort: 3004 });

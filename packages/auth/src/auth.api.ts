@@ -1,0 +1,39 @@
+import { Problem } from '@portal/contracts/api';
+import { AccessToken, JwkSet, Login, Me, Register, User } from '@portal/contracts/api/auth';
+import type { RouteDoc } from '@portal/http';
+
+export const AUTH_ROUTES: readonly RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/api/auth/register',
+    summary: 'Create an account; the email is kept lower-case and must not be taken in any spelling',
+    body: Register,
+    responses: {
+      201: { description: 'the new account', schema: User },
+      409: { description: 'an account with this email exists', schema: Problem },
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/auth/login',
+    summary: 'Exchange email and password for a bearer token (EdDSA JWT, valid one hour)',
+    body: Login,
+    responses: {
+      200: { description: 'an access token', schema: AccessToken },
+      401: { description: 'the email or the password is wrong (the answer does not say which)', schema: Problem },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/auth/.well-known/jwks.json',
+    summary: 'The public keys tokens are signed with (RFC 7517), for any service to verify them',
+    responses: { 200: { description: 'the key set', schema: JwkSet } },
+  },
+  {
+    method: 'get',
+    path: '/api/auth/me',
+    summary: 'The account the bearer token speaks for',
+    auth: true,
+    responses: { 200: { description: 'the signed-in user', schema: Me } },
+  },
+];

@@ -1,0 +1,40 @@
+import { Body, Controller, Get, Header, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
+import { Login, Register } from '@portal/contracts/api/auth';
+import type { AccessToken, JwkSet, Me, User } from '@portal/contracts/api/auth';
+import { AuthGuard, CurrentUser } from '@portal/http';
+import type { AuthenticatedUser } from '@portal/http';
+import { AuthService } from './auth.service.js';
+
+interface RequestWithId {
+  id: string;
+}
+
+@Controller('api/auth')
+export class AuthController {
+  constructor(@Inject(AuthService) private readonly auth: AuthService) {}
+
+  @Post('register')
+  register(@Body({ schema: Register }) body: Register, @Req() request: RequestWithId): Promise<User> {
+    return this.auth.register(body, request.id);
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  // A token is a credential: no cache may keep the response (RFC 6749 5.1).
+  @Header('cache-control', 'no-store')
+  login(@Body({ schema: Login }) body: Login): Promise<AccessToken> {
+    return this.auth.login(body);
+  }
+
+  @Get('.well-known/jwks.json')
+  @Header('cache-control', 'public, max-age=300')
+  jwks(): Promise<JwkSet> {
+    return this.auth.keySet();
+  }
+
+  @Get('me')
+  @UseGuards(AuthGuard)
+  me(@CurrentUser() user: AuthenticatedUser): Promise<Me> {
+    return this.auth.me(user);
+  }
+}

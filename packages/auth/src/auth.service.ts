@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { OnModuleInit } from '@nestjs/common';
+import { createEvent } from '@portal/contracts';
+import type { AccessToken, JwkSet, Login, Me, Register, User } from '@portal/contracts/api/auth';
+import { isUniqueViolation } from '@portal/db';
+import { appendToOutbox } from '@portal/event-bus';
+import type { DomainContext } from '@portal/host';
+import { conflict, unauthorized } from '@portal/http';
+import type { AuthenticatedUser } from '@portal/http';
+import { AUTH_CONTEXT, TOKEN_TTL_SECONDS } from './auth.tokens.js';
+import { hashPassword, verifyPassword } from './password.hash.js';
+import { TokenIssuer } from './token.issuer.js';
+
+interface UserRow {
+  id: string;
+  email: string;
+  display_name: string;
+  created_at: Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The same detail for an unknown email and a wrong password: a login must not tell which accounts exist. */
+const BAD_CREDENTIALS = 'email or password is wrong';
+
+@Injectable()
+export class AuthService implements OnModuleInit {
+  /**
+   * Checked against when the email is unknown, so that answer takes as long as
+   * a wrong password and timing does not tell which accounts exist either.
+   */
+  private decoy: Promise<string> | undefined;
+
+  constructor(
+    @Inject(AUTH_CONTEXT) private readonly context: DomainContext,
+    @Inject(TokenIssuer) private readonly tokens: TokenIssuer,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    // Made now, so even the first unknown-email login costs one hash, like any other.
+    await this.decoyHash();
+  }
+
+  async register(request: Register, traceId: string): Promise<User> {
+    const id = randomUUID();
+    const passwordHash = await hashPassword(request.password);
+    let row: UserRow;
+    try {
+      row = await this.context.database.transaction(async (tx) => {
+        const { rows } = await tx.query<UserRow>(
+          `INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)
+           RETURNING id, email, display_name, created_at`,
+          [id, request.email, request.displayName, passwordHash],
+        );
+        const event = createEvent(
+          'user.registered',
+          { userId: id, email: request.email, displayName: request.displayName },
+          { aggregateId: id, traceId },
+        );
+        await appendToOutbox(tx, [event]);
+        return rows[0] as UserRow;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`an account with email ${request.email} already exists`);
+      throw error;
+    }
+    this.context.outbox.nudge();
+    return { id: row.id, email: row.email, displayName: row.display_name, createdAt: row.created_at.toISOString() };
+  }
+
+  async login(request: Login): Promise<AccessToken> {
+    const { rows } = await this.context.database.query<{ id: string; email: string; password_hash: string }>(
+      'SELECT id, email, password_hash FROM users WHERE lower(email) = $1',
+      [request.email.trim().toLowerCase()],
+    );
+    const user = rows[0];
+    const matches = await verifyPassword(request.password, user?.password_hash ?? (await this.decoyHash()));
+    if (!user || !matches) throw unauthorized(BAD_CREDENTIALS);
+    return { accessToken: await this.tokens.issue(user), tokenType: 'Bearer', expiresIn: TOKEN_TTL_SECONDS };
+  }
+
+  async me(user: AuthenticatedUser): Promise<Me> {
+    // Tokens come from this service, but a sub that is not a uuid must not reach a uuid column.
+    if (!UUID.test(user.userId)) throw unauthorized('token: the account no longer exists');
+    const { rows } = await this.context.database.query<UserRow>('SELECT id, email, display_name FROM users WHERE id = $1', [user.userId]);
+    const row = rows[0];
+    if (!row) throw unauthorized('token: the account no longer exists');
+    return { id: row.id, email: row.email, displayName: row.display_name };
+  }
+
+  /** Every public key tokens may be signed with; read each time so a key added by another replica shows at once. */
+  async keySet(): Promise<JwkSet> {
+    const { rows } = await this.context.database.query<{ public_jwk: JwkSet['keys'][number] }>(
+      'SELECT public_jwk FROM signing_keys ORDER BY created_at DESC, kid',
+    );
+    return { keys: rows.map((r) => r.public_jwk) };
+  }
+
+  private decoyHash(): Promise<string> {
+    return (this.decoy ??= hashPassword(randomUUID()));
+  }
+}

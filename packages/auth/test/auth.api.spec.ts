@@ -1,0 +1,313 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { Controller, Get, Module, UseGuards } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import type { AccessToken, JwkSet, Me, User } from '@portal/contracts/api/auth';
+import { MESSAGING_MIGRATION } from '@portal/event-bus';
+import type { DomainDefinition, Host } from '@portal/host';
+import { openApiDrift, startTestHost } from '@portal/host/testing';
+import { AuthGuard, CurrentUser, TOKEN, TOKEN_VERIFIER } from '@portal/http';
+import type { AuthenticatedUser } from '@portal/http';
+import { createDatabase, startPostgres } from '@portal/testing';
+import type { PostgresServer } from '@portal/testing';
+import { authDomain } from '../src/index.js';
+import { call } from './support.js';
+
+interface ProblemBody {
+  status: number;
+  title: string;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  errors?: { field: string; message: string }[];
+}
+
+const uniqueEmail = (name = 'reader') => `${name}.${randomUUID().slice(0, 8)}@example.com`;
+
+async function register(host: Host, email = uniqueEmail(), password = 'a long enough password', displayName = 'Reader') {
+  const res = await call<User>(host.url, 'POST', '/api/auth/register', { body: { email, password, displayName } });
+  expect(res.status).toBe(201);
+  return { user: res.body, email, password };
+}
+
+async function login(host: Host, email: string, password: string): Promise<string> {
+  const res = await call<AccessToken>(host.url, 'POST', '/api/auth/login', { body: { email, password } });
+  expect(res.status).toBe(200);
+  return res.body.accessToken;
+}
+
+let server: PostgresServer;
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('the auth API on PostgreSQL', () => {
+  let host: Host;
+  beforeAll(async () => {
+    host = await startTestHost([authDomain], { DATABASE_URL: await createDatabase(server, 'auth') });
+    expect(host.databases.get('auth')?.kind).toBe('postgres');
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it('registers, signs in and tells who the token belongs to', async () => {
+    const email = uniqueEmail('Round.Trip').replace('example.com', 'Example.COM');
+    const res = await call<User>(host.url, 'POST', '/api/auth/register', {
+      body: { email, password: 'correct horse battery', displayName: '  Round Trip  ' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ id: expect.any(String), email: email.toLowerCase(), displayName: 'Round Trip', createdAt: expect.any(String) });
+    expect(Math.abs(Date.parse(res.body.createdAt) - Date.now())).toBeLessThan(60_000);
+
+    // Signing in works in any spelling of the email.
+    const token = await call<AccessToken>(host.url, 'POST', '/api/auth/login', { body: { email: email.toUpperCase(), password: 'correct horse battery' } });
+    expect(token.status).toBe(200);
+    expect(token.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600 });
+    expect(token.headers.get('cache-control')).toBe('no-store');
+
+    const me = await call<Me>(host.url, 'GET', '/api/auth/me', { token: token.body.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ id: res.body.id, email: email.toLowerCase(), displayName: 'Round Trip' });
+  });
+
+  it('stores a salted scrypt hash, never the password', async () => {
+    const { user, password } = await register(host);
+    const { rows } = await host.databases.get('auth')!.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [user.id]);
+    const stored = rows[0]!.password_hash;
+    expect(stored).not.toContain(password);
+    expect(stored).toMatch(/^scrypt\$\d+\$\d+\$\d+\$[\w-]{22}\$[\w-]+$/);
+  });
+
+  it('refuses a second account for an email in another spelling', async () => {
+    const { email } = await register(host, uniqueEmail('dup'));
+    const again = await call<ProblemBody>(host.url, 'POST', '/api/auth/register', {
+      body: { email: email.toUpperCase(), password: 'another password', displayName: 'Someone else' },
+    });
+    expect(again.status).toBe(409);
+    expect(again.headers.get('content-type')).toContain('application/problem+json');
+    expect(again.body.detail).toContain(email);
+    const { rows } = await host.databases.get('auth')!.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE lower(email) = $1', [email]);
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  it('names each invalid field', async () => {
+    const empty = await call<ProblemBody>(host.url, 'POST', '/api/auth/register', { body: {} });
+    expect(empty.status).toBe(400);
+    expect(empty.body.errors?.map((e) => e.field).sort()).toEqual(['body.displayName', 'body.email', 'body.password']);
+
+    const bad = await call<ProblemBody>(host.url, 'POST', '/api/auth/register', {
+      body: { email: 'not-an-email', password: 'short', displayName: 'x'.repeat(81) },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'body.email', message: 'must be an email address' },
+        { field: 'body.password', message: 'must be at least 8 characters' },
+        expect.objectContaining({ field: 'body.displayName' }),
+      ]),
+    );
+
+    const long = await call<ProblemBody>(host.url, 'POST', '/api/auth/register', {
+      body: { email: uniqueEmail(), password: 'p'.repeat(201), displayName: 'Long' },
+    });
+    expect(long.status).toBe(400);
+    expect(long.body.errors).toEqual([{ field: 'body.password', message: 'must be at most 200 characters' }]);
+
+    const noPassword = await call<ProblemBody>(host.url, 'POST', '/api/auth/login', { body: { email: 'a@example.com' } });
+    expect(noPassword.status).toBe(400);
+    expect(noPassword.body.errors?.map((e) => e.field)).toEqual(['body.password']);
+  });
+
+  it('answers a wrong password and an unknown email alike', async () => {
+    const { email } = await register(host);
+    const wrongPassword = await call<ProblemBody>(host.url, 'POST', '/api/auth/login', { body: { email, password: 'not the password' } });
+    const unknownEmail = await call<ProblemBody>(host.url, 'POST', '/api/auth/login', { body: { email: uniqueEmail('nobody'), password: 'not the password' } });
+    expect(wrongPassword.status).toBe(401);
+    expect(unknownEmail.status).toBe(401);
+    const comparable = ({ requestId, instance, ...rest }: ProblemBody) => {
+      expect(requestId).toEqual(expect.any(String));
+      expect(instance).toBe('/api/auth/login');
+      return rest;
+    };
+    expect(comparable(wrongPassword.body)).toEqual(comparable(unknownEmail.body));
+    expect(comparable(wrongPassword.body)).toEqual({
+      type: 'https://portal.example/problems/unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'email or password is wrong',
+    });
+    expect(wrongPassword.headers.get('www-authenticate')).toBe(unknownEmail.headers.get('www-authenticate'));
+  });
+
+  it('issues tokens that verify against the published key set', async () => {
+    const { user, email, password } = await register(host);
+    const token = await login(host, email, password);
+
+    const jwks = await call<JwkSet>(host.url, 'GET', '/api/auth/.well-known/jwks.json');
+    expect(jwks.status).toBe(200);
+    expect(jwks.body.keys.length).toBeGreaterThan(0);
+    for (const key of jwks.body.keys) {
+      expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', kid: expect.any(String) });
+      expect(key).not.toHaveProperty('d');
+    }
+
+    const header = decodeProtectedHeader(token);
+    expect(header).toEqual({ alg: 'EdDSA', kid: jwks.body.keys[0]!.kid });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks.body), {
+      issuer: TOKEN.issuer,
+      audience: TOKEN.audience,
+      algorithms: ['EdDSA'],
+    });
+    expect(payload).toMatchObject({ sub: user.id, email, iss: TOKEN.issuer, aud: TOKEN.audience });
+    expect(payload.exp! - payload.iat!).toBe(3600);
+    expect(Math.abs(payload.iat! - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  it('refuses /me without a valid token', async () => {
+    const none = await call<ProblemBody>(host.url, 'GET', '/api/auth/me');
+    expect(none.status).toBe(401);
+    const { email, password } = await register(host);
+    const token = await login(host, email, password);
+    const [head, body, signature] = token.split('.') as [string, string, string];
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), sub: randomUUID() })).toString('base64url');
+    const tampered = await call<ProblemBody>(host.url, 'GET', '/api/auth/me', { token: `${head}.${forged}.${signature}` });
+    expect(tampered.status).toBe(401);
+    expect(tampered.body.detail).toBe('token: signature does not verify');
+  });
+
+  it('puts user.registered in the outbox once per registration, and publishes it', async () => {
+    const { user, email } = await register(host, uniqueEmail('evented'), 'a long enough password', 'Evented');
+    const duplicate = await call(host.url, 'POST', '/api/auth/register', { body: { email, password: 'a long enough password', displayName: 'Again' } });
+    expect(duplicate.status).toBe(409);
+    const invalid = await call(host.url, 'POST', '/api/auth/register', { body: { email, password: 'short', displayName: 'Again' } });
+    expect(invalid.status).toBe(400);
+
+    await host.flushOutboxes();
+    const { rows } = await host.databases.get('auth')!.query<{ event: { name: string; aggregateId: string; payload: unknown; traceId: string }; published_at: Date | null }>(
+      "SELECT event, published_at FROM outbox WHERE name = 'user.registered' AND event->'payload'->>'email' = $1",
+      [email],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.event).toMatchObject({
+      name: 'user.registered',
+      aggregateId: user.id,
+      payload: { userId: user.id, email, displayName: 'Evented' },
+      traceId: expect.any(String),
+    });
+    expect(rows[0]!.published_at).toBeInstanceOf(Date);
+
+    const counts = await host.databases.get('auth')!.query<{ users: number; events: number }>(
+      "SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM outbox WHERE name = 'user.registered') AS events",
+    );
+    expect(counts.rows[0]!.events).toBe(counts.rows[0]!.users);
+  });
+
+  it('keeps its OpenAPI document in step with its routes', async () => {
+    expect(openApiDrift(host, authDomain)).toEqual({ undocumented: [], unserved: [] });
+    const doc = (await (await fetch(`${host.url}/api/auth/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/auth/.well-known/jwks.json', '/api/auth/login', '/api/auth/me', '/api/auth/register']);
+  });
+});
+
+describe('signing keys on PostgreSQL', () => {
+  it('survive a restart: a token issued before still verifies after', async () => {
+    const url = await createDatabase(server, 'auth_restart');
+    const first = await startTestHost([authDomain], { DATABASE_URL: url });
+    let token: string;
+    let keysBefore: JwkSet;
+    let userId: string;
+    try {
+      const registered = await register(first);
+      userId = registered.user.id;
+      token = await login(first, registered.email, registered.password);
+      keysBefore = (await call<JwkSet>(first.url, 'GET', '/api/auth/.well-known/jwks.json')).body;
+    } finally {
+      await first.close();
+    }
+
+    const second = await startTestHost([authDomain], { DATABASE_URL: url });
+    try {
+      const me = await call<Me>(second.url, 'GET', '/api/auth/me', { token });
+      expect(me.status).toBe(200);
+      expect(me.body.id).toBe(userId);
+      const keysAfter = (await call<JwkSet>(second.url, 'GET', '/api/auth/.well-known/jwks.json')).body;
+      expect(keysAfter).toEqual(keysBefore);
+      await expect(jwtVerify(token, createLocalJWKSet(keysAfter), { issuer: TOKEN.issuer, audience: TOKEN.audience })).resolves.toBeDefined();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('are made once when two replicas start together on an empty database', async () => {
+    const url = await createDatabase(server, 'auth_replicas');
+    const [a, b] = await Promise.all([startTestHost([authDomain], { DATABASE_URL: url }), startTestHost([authDomain], { DATABASE_URL: url })]);
+    try {
+      const keysA = (await call<JwkSet>(a.url, 'GET', '/api/auth/.well-known/jwks.json')).body;
+      const keysB = (await call<JwkSet>(b.url, 'GET', '/api/auth/.well-known/jwks.json')).body;
+      expect(keysA.keys).toHaveLength(1);
+      expect(keysB).toEqual(keysA);
+
+      // A token from one replica is accepted by the other.
+      const { email, password } = await register(a);
+      const token = await login(a, email, password);
+      expect((await call(b.url, 'GET', '/api/auth/me', { token })).status).toBe(200);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+// Another domain in the same process, with one protected route: it sees auth's keys without fetching the JWKS.
+@Controller('api/blog')
+class WhoAmIController {
+  @Get('whoami')
+  @UseGuards(AuthGuard)
+  whoami(@CurrentUser() user: AuthenticatedUser) {
+    return user;
+  }
+}
+const neighbour: DomainDefinition = {
+  name: 'blog',
+  migrations: [MESSAGING_MIGRATION],
+  module: (context) => {
+    @Module({ controllers: [WhoAmIController], providers: [{ provide: TOKEN_VERIFIER, useValue: context.verifier }, AuthGuard] })
+    class NeighbourModule {}
+    return { module: NeighbourModule };
+  },
+  api: { info: { title: 'neighbour', version: '0' }, routes: [{ method: 'get', path: '/api/blog/whoami', summary: 'who', auth: true, responses: { 200: { description: 'the user' } } }] },
+};
+
+describe('the auth API on an embedded database, in a monolith', () => {
+  let host: Host;
+  beforeAll(async () => {
+    // Nothing listens there: a verifier that fetched the key set would fail.
+    host = await startTestHost([authDomain, neighbour], { AUTH_JWKS_URL: 'http://127.0.0.1:9/api/auth/.well-known/jwks.json' });
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it('registers, signs in and verifies its own tokens', async () => {
+    expect(host.databases.get('auth')?.kind).toBe('embedded');
+    const { user, email, password } = await register(host, uniqueEmail('embedded'), 'embedded password', 'Embedded');
+    const token = await login(host, email, password);
+    const me = await call<Me>(host.url, 'GET', '/api/auth/me', { token });
+    expect(me.body).toEqual({ id: user.id, email, displayName: 'Embedded' });
+    expect((await call(host.url, 'POST', '/api/auth/register', { body: { email: email.toUpperCase(), password, displayName: 'x' } })).status).toBe(409);
+    expect(openApiDrift(host, authDomain)).toEqual({ undocumented: [], unserved: [] });
+  });
+
+  it('hands its verifier to every domain in the process', async () => {
+    const { user, email, password } = await register(host, uniqueEmail('neighbour'));
+    const token = await login(host, email, password);
+    const whoami = await call(host.url, 'GET', '/api/blog/whoami', { token });
+    expect(whoami.status).toBe(200);
+    expect(whoami.body).toEqual({ userId: user.id, email });
+    expect((await call(host.url, 'GET', '/api/blog/whoami', { token: token.slice(0, -4) + 'AAAA' })).status).toBe(401);
+  });
+});

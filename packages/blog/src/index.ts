@@ -1,0 +1,2 @@
+export { blogDomain } from './blog.domain.js';
+export { BLOG_DEMO } from './demo.seed.js';

@@ -1,0 +1,62 @@
+import { Body, Controller, Get, Header, Headers, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { IdParam, PageQuery } from '@portal/contracts/api';
+import type { Entitlement, EpisodeSummary, RankingItem, Series } from '@portal/contracts/api/webtoon';
+import { NewEpisode, NewSeries } from '@portal/contracts/api/webtoon';
+import type { Page } from '@portal/contracts/api';
+import { AuthGuard, CurrentUser } from '@portal/http';
+import type { AuthenticatedUser } from '@portal/http';
+import { WebtoonService } from './webtoon.service.js';
+
+@Controller('api/webtoon')
+export class WebtoonController {
+  constructor(@Inject(WebtoonService) private readonly webtoon: WebtoonService) {}
+
+  @Get('series')
+  listSeries(@Query({ schema: PageQuery }) query: PageQuery): Promise<Page<Series>> {
+    return this.webtoon.listSeries(query);
+  }
+
+  @Post('series')
+  @UseGuards(AuthGuard)
+  createSeries(@CurrentUser() user: AuthenticatedUser, @Body({ schema: NewSeries }) body: NewSeries): Promise<Series> {
+    return this.webtoon.createSeries(user.userId, body);
+  }
+
+  @Get('series/:id')
+  getSeries(@Param('id', { schema: IdParam }) id: string): Promise<Series> {
+    return this.webtoon.getSeries(id);
+  }
+
+  @Post('series/:id/episodes')
+  @UseGuards(AuthGuard)
+  createEpisode(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', { schema: IdParam }) id: string,
+    @Body({ schema: NewEpisode }) body: NewEpisode,
+  ): Promise<EpisodeSummary> {
+    return this.webtoon.createEpisode(id, user.userId, body);
+  }
+
+  @Get('series/:id/episodes')
+  listEpisodes(@Param('id', { schema: IdParam }) id: string, @Query({ schema: PageQuery }) query: PageQuery): Promise<Page<EpisodeSummary>> {
+    return this.webtoon.listEpisodes(id, query);
+  }
+
+  /** The hot path: the body comes serialised from the cache and is sent as it is. */
+  @Get('episodes/:id')
+  @Header('content-type', 'application/json; charset=utf-8')
+  readEpisode(@Param('id', { schema: IdParam }) id: string, @Headers('authorization') authorization: string | undefined): Promise<string> {
+    return this.webtoon.read(id, authorization);
+  }
+
+  @Get('rankings')
+  rankings(@Query({ schema: PageQuery }) query: PageQuery): Promise<Page<RankingItem>> {
+    return this.webtoon.rankings(query);
+  }
+
+  @Get('entitlements')
+  @UseGuards(AuthGuard)
+  entitlements(@CurrentUser() user: AuthenticatedUser, @Query({ schema: PageQuery }) query: PageQuery): Promise<Page<Entitlement>> {
+    return this.webtoon.entitlements(user.userId, query);
+  }
+}

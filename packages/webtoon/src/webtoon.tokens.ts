@@ -1,0 +1,22 @@
+/** The DomainContext the host gives this module. */
+export const WEBTOON_CONTEXT = Symbol('WEBTOON_CONTEXT');
+/** The module's WebtoonOptions. */
+export const WEBTOON_OPTIONS = Symbol('WEBTOON_OPTIONS');
+
+export interface WebtoonOptions {
+  /** How often counted views are written; 0 turns the timer off (tests call flushViews()). */
+  readonly viewFlushIntervalMs: number;
+  /** Episodes kept in memory for the read path. */
+  readonly episodeCacheSize: number;
+  /** How long a found entitlement is trusted without asking the database again. */
+  readonly grantCacheMs: number;
+  /** How long a token that verified is trusted without checking its signature again (never past its expiry). */
+  readonly tokenCacheMs: number;
+}
+
+export const DEFAULT_OPTIONS: WebtoonOptions = {
+  viewFlushIntervalMs: 1_000,
+  episodeCacheSize: 4_096,
+  grantCacheMs: 5_000,
+  tokenCacheMs: 30_000,
+};
