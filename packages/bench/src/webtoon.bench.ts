@@ -1,0 +1,85 @@
+// Reading an episode is the hot path of the whole system. This puts the same
+// load on a bare Node HTTP server sending the same bytes and on the webtoon
+// service (NestJS on Fastify, reading from a real PostgreSQL through its
+// cache), in one run, and prints the ratio: machines here are too noisy for
+// absolute figures to mean much.
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createDatabase, startPostgres, startProcess } from '@portal/testing';
+import type { ServiceProcess } from '@portal/testing';
+import { load, table } from './load.ts';
+import type { LoadResult } from './load.ts';
+
+const GOAL = 0.5;
+const FREE_EPISODE = '11111111-1111-4111-8111-000000000001';
+const PAID_EPISODE = '11111111-1111-4111-8111-000000000003';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const app = (name: string) => fileURLToPath(new URL(`../../../apps/${name}/dist/main.js`, import.meta.url));
+const quiet = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', KAFKA_BROKERS: undefined };
+const say = (line: string) => process.stderr.write(`[bench:webtoon] ${line}\n`);
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const started: ServiceProcess[] = [];
+say('starting PostgreSQL');
+const postgres = await startPostgres();
+try {
+  const [authDb, webtoonDb] = [await createDatabase(postgres, 'auth'), await createDatabase(postgres, 'webtoon')];
+  say('starting the auth and webtoon services');
+  const auth = await startProcess(app('auth'), { env: { ...quiet, DATABASE_URL: authDb } });
+  started.push(auth);
+  const webtoon = await startProcess(app('webtoon'), {
+    env: { ...quiet, DATABASE_URL: webtoonDb, AUTH_JWKS_URL: `${auth.url}/api/auth/.well-known/jwks.json` },
+  });
+  started.push(webtoon);
+
+  // A signed-in reader entitled to the paid episode, as a completed payment would leave them.
+  const credentials = { email: 'bench@example.com', password: 'bench-password' };
+  const user = await post(`${auth.url}/api/auth/register`, { ...credentials, displayName: 'Bench' });
+  const { accessToken } = await post(`${auth.url}/api/auth/login`, credentials);
+  const db = new pg.Client({ connectionString: webtoonDb });
+  await db.connect();
+  await db.query('INSERT INTO entitlements (user_id, episode_id, payment_id) VALUES ($1, $2, gen_random_uuid())', [user.id, PAID_EPISODE]);
+  await db.end();
+
+  const signedIn = { authorization: `Bearer ${String(accessToken)}` };
+  const paid = await fetch(`${webtoon.url}/api/webtoon/episodes/${PAID_EPISODE}`, { headers: signedIn });
+  if (paid.status !== 200) throw new Error(`the entitled reader got ${paid.status} for the paid episode: ${await paid.text()}`);
+  const body = await paid.text();
+
+  const bare = await startProcess(fileURLToPath(new URL('./bare-server.js', import.meta.url)), { env: { BODY: body } });
+  started.push(bare);
+
+  say(`${seconds} s per target (after a short warm-up), ${connections} connections`);
+  const results: LoadResult[] = [];
+  for (const [name, url, headers] of [
+    ['bare node:http', `${bare.url}/`, {}],
+    ['webtoon, free episode', `${webtoon.url}/api/webtoon/episodes/${FREE_EPISODE}`, {}],
+    ['webtoon, paid episode', `${webtoon.url}/api/webtoon/episodes/${PAID_EPISODE}`, signedIn],
+  ] as const) {
+    say(`loading ${name}`);
+    results.push(await load(name, url, { seconds, connections, headers }));
+  }
+
+  console.log(table(results));
+  const [baseline, ...service] = results;
+  const failed = results.filter((r) => r.errors + r.non2xx > 0);
+  for (const r of service) {
+    const ratio = r.requestsPerSecond / (baseline?.requestsPerSecond ?? Number.NaN);
+    console.log(`${r.name}: ${ratio.toFixed(2)} x bare (goal >= ${GOAL} x): ${ratio >= GOAL ? 'met' : 'NOT met'}`);
+  }
+  if (failed.length > 0) {
+    console.error(`requests failed under load: ${failed.map((r) => r.name).join(', ')}`);
+    process.exitCode = 1;
+  }
+} finally {
+  for (const service of started.reverse()) await service.stop('SIGTERM').catch(() => undefined);
+  await postgres.close();
+}
