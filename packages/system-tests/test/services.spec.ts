@@ -3,7 +3,7 @@ import { createDatabase, startPostgres, startProcess } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { entry } from './paths.js';
 
-const SERVICES = ['auth', 'news', 'blog', 'webtoon', 'payment'] as const;
+const SERVICES = ['auth', 'news', 'blog', 'webtoon', 'payment', 'analytics'] as const;
 
 let server: PostgresServer;
 beforeAll(async () => {

@@ -15,6 +15,7 @@ function readmeWalkthrough(): string {
 
 const PAID_EPISODE_TITLE = 'The Ledger';
 const FREE_EPISODE_TITLE = 'The Keeper';
+const DEMO_SERIES = '11111111-1111-4111-8111-111111111111';
 
 describe('the README walk-through, against a fresh monolith with nothing but Node', () => {
   let monolith: ServiceProcess;
@@ -42,7 +43,7 @@ describe('the README walk-through, against a fresh monolith with nothing but Nod
   const json = (line: string | undefined): Record<string, unknown> => JSON.parse(line ?? 'null') as Record<string, unknown>;
 
   it('prints, step by step, what the README says it prints', () => {
-    expect(lines).toHaveLength(8);
+    expect(lines).toHaveLength(10);
   });
 
   it('registers the user', () => {
@@ -66,5 +67,16 @@ describe('the README walk-through, against a fresh monolith with nothing but Nod
 
   it('reads the paid episode once the payment event has unlocked it', () => {
     expect(lines[7]).toBe(PAID_EPISODE_TITLE);
+  });
+
+  it('shows the registration, the article, the views and the payment in analytics', () => {
+    const activity = json(lines[8]) as { totals: Record<string, number> };
+    expect(activity.totals['user.registered']).toBeGreaterThanOrEqual(1);
+    expect(activity.totals['article.published']).toBeGreaterThanOrEqual(1);
+    expect(activity.totals['episode.viewed']).toBeGreaterThanOrEqual(1);
+    expect(activity.totals['payment.completed']).toBe(1);
+    const trending = json(lines[9]) as { items: { seriesId: string; views: number }[] };
+    expect(trending.items[0]).toMatchObject({ seriesId: DEMO_SERIES });
+    expect(trending.items[0]?.views).toBeGreaterThanOrEqual(2);
   });
 });

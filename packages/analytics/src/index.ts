@@ -1,0 +1,1 @@
+export { analyticsDomain } from './analytics.domain.js';
