@@ -6,13 +6,12 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { AccessToken, JwkSet, Me, User } from '@portal/contracts/api/auth';
 import { MESSAGING_MIGRATION } from '@portal/event-bus';
 import type { DomainDefinition, Host } from '@portal/host';
-import { openApiDrift, startTestHost } from '@portal/host/testing';
+import { call, openApiDrift, startTestHost } from '@portal/host/testing';
 import { AuthGuard, CurrentUser, TOKEN, TOKEN_VERIFIER } from '@portal/http';
 import type { AuthenticatedUser } from '@portal/http';
 import { createDatabase, startPostgres } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { authDomain } from '../src/index.js';
-import { call } from './support.js';
 
 interface ProblemBody {
   status: number;

@@ -1,30 +1,18 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyDomainEvent } from '@portal/contracts';
+import type { Page, Problem } from '@portal/contracts/api';
 import type { Comment, Post } from '@portal/contracts/api/blog';
 import type { Database } from '@portal/db';
 import type { Host } from '@portal/host';
-import { openApiDrift, startTestHost } from '@portal/host/testing';
+import { call, fakeAuth, fieldsOf, openApiDrift, readOutbox, startTestHost, walk } from '@portal/host/testing';
 import { encodeCursor } from '@portal/http';
 import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { BLOG_DEMO, blogDomain } from '../src/index.js';
 import { seedDemoPost } from '../src/demo.seed.js';
-import { call, fakeAuth, fieldsOf, walk } from './support.js';
-import type { Page, Problem } from './support.js';
 
 const auth = await fakeAuth();
-
-interface OutboxRow {
-  name: string;
-  aggregate_id: string;
-  event: AnyDomainEvent;
-  published_at: Date | null;
-}
-
-const outbox = async (db: Database) =>
-  (await db.query<OutboxRow>('SELECT name, aggregate_id, event, published_at FROM outbox ORDER BY seq')).rows;
 
 /** Newest first, as the list of posts orders them. */
 const newestFirst = (a: Post, b: Post) => b.createdAt.localeCompare(a.createdAt) || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0);
@@ -101,7 +89,7 @@ describe('the blog API on PostgreSQL', () => {
       });
       expect(await call(host.url, 'GET', `/api/blog/posts/${post.id}`)).toMatchObject({ status: 200, body: post });
 
-      const rows = (await outbox(db)).filter((r) => r.aggregate_id === post.id);
+      const rows = (await readOutbox(db)).filter((r) => r.aggregateId === post.id);
       expect(rows).toHaveLength(1);
       expect(rows[0]!.event).toMatchObject({
         name: 'post.created',
@@ -112,8 +100,8 @@ describe('the blog API on PostgreSQL', () => {
         payload: { postId: post.id, authorId: author, title: 'First light' },
       });
       await waitUntil('the event relayed', 5_000, async () => {
-        const row = (await outbox(db)).find((r) => r.aggregate_id === post.id);
-        if (!row?.published_at) throw new Error('not relayed yet');
+        const row = (await readOutbox(db)).find((r) => r.aggregateId === post.id);
+        if (!row?.publishedAt) throw new Error('not relayed yet');
       });
     });
 
@@ -201,7 +189,7 @@ describe('the blog API on PostgreSQL', () => {
       expect(list).toMatchObject({ status: 200, body: { items: [res.body] } });
       expect(list.body.nextCursor).toBeUndefined();
 
-      const rows = (await outbox(db)).filter((r) => r.name === 'comment.added' && r.aggregate_id === post.id);
+      const rows = (await readOutbox(db)).filter((r) => r.name === 'comment.added' && r.aggregateId === post.id);
       expect(rows.map((r) => r.event)).toEqual([
         expect.objectContaining({
           name: 'comment.added',
@@ -267,7 +255,7 @@ describe('the blog API on PostgreSQL', () => {
       );
       expect(replies.every((r) => r.status === 201)).toBe(true);
       const listed = (await call<Page<Comment>>(host.url, 'GET', `/api/blog/posts/${post.id}/comments?limit=100`)).body.items;
-      const events = (await outbox(db)).filter((r) => r.name === 'comment.added' && r.aggregate_id === post.id);
+      const events = (await readOutbox(db)).filter((r) => r.name === 'comment.added' && r.aggregateId === post.id);
       // The list and the events agree on the order, whatever order the requests ran in.
       expect(events.map((r) => (r.event.payload as { commentId: string }).commentId)).toEqual(listed.map((c) => c.id));
       for (const c of listed) expected.push({ name: 'comment.added', aggregateId: post.id, payload: { commentId: c.id, postId: post.id, authorId: reader } });
@@ -281,10 +269,10 @@ describe('the blog API on PostgreSQL', () => {
   });
 
   it('holds exactly the events of the writes that succeeded, in order', async () => {
-    const rows = await outbox(db);
-    expect(rows.map((r) => ({ name: r.name, aggregateId: r.aggregate_id, payload: r.event.payload }))).toEqual(expected);
+    const rows = await readOutbox(db);
+    expect(rows.map((r) => ({ name: r.name, aggregateId: r.aggregateId, payload: r.event.payload }))).toEqual(expected);
     await host.flushOutboxes();
-    expect((await outbox(db)).every((r) => r.published_at !== null)).toBe(true);
+    expect((await readOutbox(db)).every((r) => r.publishedAt !== null)).toBe(true);
   });
 });
 
@@ -314,8 +302,8 @@ describe('the blog API on an embedded database, with demo data', () => {
     const next = await call<Page<Comment>>(host.url, 'GET', `/api/blog/posts/${BLOG_DEMO.postId}/comments?limit=1&cursor=${after.body.nextCursor}`);
     expect(next.body).toEqual({ items: [reply.body] });
 
-    const rows = await outbox(db);
-    expect(rows.map((r) => [r.name, r.aggregate_id])).toEqual([
+    const rows = await readOutbox(db);
+    expect(rows.map((r) => [r.name, r.aggregateId])).toEqual([
       ['post.created', BLOG_DEMO.postId],
       ['comment.added', BLOG_DEMO.postId],
       ['comment.added', BLOG_DEMO.postId],

@@ -2,6 +2,13 @@ import type { DomainDefinition } from './domain.js';
 import { startHost } from './host.js';
 import type { Host } from './host.js';
 
+export { fakeAuth } from './testing/auth.js';
+export type { FakeAuth } from './testing/auth.js';
+export { call, fieldsOf, walk } from './testing/http.js';
+export type { Reply, RequestOptions } from './testing/http.js';
+export { readOutbox } from './testing/outbox.js';
+export type { OutboxRow } from './testing/outbox.js';
+
 /**
  * A host for tests: on a free loopback port, quiet, no demo data. Set
  * DATABASE_URL (or <NAME>_DATABASE_URL) in `env` for a real PostgreSQL.

@@ -1,31 +1,19 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyDomainEvent } from '@portal/contracts';
+import type { Page, Problem } from '@portal/contracts/api';
 import type { Article, Category } from '@portal/contracts/api/news';
 import type { Database } from '@portal/db';
 import type { Host } from '@portal/host';
-import { openApiDrift, startTestHost } from '@portal/host/testing';
+import { call, fakeAuth, fieldsOf, openApiDrift, readOutbox, startTestHost, walk } from '@portal/host/testing';
 import { encodeCursor } from '@portal/http';
 import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { NEWS_DEMO, newsDomain } from '../src/index.js';
 import { seedDemoArticles } from '../src/demo.seed.js';
-import { call, fieldsOf, fakeAuth, walk } from './support.js';
-import type { Page, Problem } from './support.js';
 
 const auth = await fakeAuth();
 const SLUGS = 'culture, sports, tech, world';
-
-interface OutboxRow {
-  name: string;
-  aggregate_id: string;
-  event: AnyDomainEvent;
-  published_at: Date | null;
-}
-
-const outbox = async (db: Database) =>
-  (await db.query<OutboxRow>('SELECT name, aggregate_id, event, published_at FROM outbox ORDER BY seq')).rows;
 
 /** Newest first, as the list orders them. */
 const newestFirst = (a: Article, b: Article) =>
@@ -124,7 +112,7 @@ describe('the news API on PostgreSQL', () => {
       });
       expect(await call(host.url, 'GET', `/api/news/articles/${article.id}`)).toMatchObject({ status: 200, body: article });
 
-      const rows = (await outbox(db)).filter((r) => r.aggregate_id === article.id);
+      const rows = (await readOutbox(db)).filter((r) => r.aggregateId === article.id);
       expect(rows).toHaveLength(1);
       expect(rows[0]!.name).toBe('article.published');
       expect(rows[0]!.event).toMatchObject({
@@ -137,8 +125,8 @@ describe('the news API on PostgreSQL', () => {
       });
       // The nudge after commit sends it without waiting for the relay's next poll.
       await waitUntil('the event relayed', 5_000, async () => {
-        const row = (await outbox(db)).find((r) => r.aggregate_id === article.id);
-        if (!row?.published_at) throw new Error('not relayed yet');
+        const row = (await readOutbox(db)).find((r) => r.aggregateId === article.id);
+        if (!row?.publishedAt) throw new Error('not relayed yet');
       });
     });
 
@@ -238,14 +226,14 @@ describe('the news API on PostgreSQL', () => {
   });
 
   it('holds exactly one article.published per article published, and nothing for refused requests', async () => {
-    const rows = await outbox(db);
+    const rows = await readOutbox(db);
     expect(rows.map((r) => r.name)).toEqual(published.map(() => 'article.published'));
-    expect(rows.map((r) => r.aggregate_id)).toEqual(published.map((a) => a.id));
+    expect(rows.map((r) => r.aggregateId)).toEqual(published.map((a) => a.id));
     expect(rows.map((r) => r.event.payload)).toEqual(
       published.map((a) => ({ articleId: a.id, authorId: author, category: a.category, title: a.title })),
     );
     await host.flushOutboxes();
-    expect((await outbox(db)).every((r) => r.published_at !== null)).toBe(true);
+    expect((await readOutbox(db)).every((r) => r.publishedAt !== null)).toBe(true);
   });
 });
 
@@ -275,8 +263,8 @@ describe('the news API on an embedded database, with demo data', () => {
     expect(tech.body.items.map((a) => a.id)).toEqual([article.body.id]);
     expect(tech.body.nextCursor).toBeDefined();
 
-    const rows = await outbox(db);
-    expect(rows.map((r) => r.aggregate_id)).toEqual([...NEWS_DEMO.articleIds, article.body.id]);
+    const rows = await readOutbox(db);
+    expect(rows.map((r) => r.aggregateId)).toEqual([...NEWS_DEMO.articleIds, article.body.id]);
     expect(rows.every((r) => r.name === 'article.published')).toBe(true);
     expect(openApiDrift(host, newsDomain)).toEqual({ undocumented: [], unserved: [] });
   });

@@ -1,19 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Problem } from '@portal/contracts/api';
 import { Payment, PaymentPage } from '@portal/contracts/api/payment';
 import type { Database } from '@portal/db';
 import type { Host } from '@portal/host';
-import { openApiDrift, startTestHost } from '@portal/host/testing';
+import { fakeAuth, fieldsOf, openApiDrift, startTestHost } from '@portal/host/testing';
+import type { FakeAuth } from '@portal/host/testing';
 import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { paymentDomain } from '../src/index.js';
-import { client, fakeAuth, paymentRequest } from './support.js';
-import type { Reply } from './support.js';
+import { client, paymentRequest } from './support.js';
 
-type Problem = { status: number; title: string; detail?: string; errors?: { field: string; message: string }[] };
 type PaymentBody = ReturnType<typeof Payment.parse>;
-
-const fieldsOf = (reply: Reply) => ((reply.body as Problem).errors ?? []).map((e) => e.field);
 
 async function count(db: Database, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT (${sql})::bigint AS n`, params);
@@ -32,12 +30,12 @@ describe('the payment API on a real PostgreSQL', () => {
   let server: PostgresServer;
   let host: Host;
   let db: Database;
-  let auth: Awaited<ReturnType<typeof fakeAuth>>;
+  let auth: FakeAuth;
 
   /** A client for a new payer, so each test sees only its own payments. */
   const newPayer = async () => {
-    const { userId, token } = await auth.tokenFor();
-    return { userId, api: client(host.url, token) };
+    const userId = randomUUID();
+    return { userId, api: client(host.url, await auth.token(userId)) };
   };
 
   beforeAll(async () => {
@@ -203,7 +201,7 @@ describe('the payment API on a real PostgreSQL', () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(fieldsOf(res).sort(), JSON.stringify(body)).toEqual([...fields].sort());
     }
-    const notJson = await api.post<Problem>('/api/payment/payments', { key: randomUUID(), rawBody: '{"item":' });
+    const notJson = await api.post<Problem>('/api/payment/payments', { key: randomUUID(), raw: '{"item":' });
     expect(notJson.status).toBe(400);
     expect(await count(db, 'SELECT count(*) FROM payments WHERE user_id = $1', [userId])).toBe(0);
   });
@@ -416,7 +414,7 @@ describe('the payment API on a real PostgreSQL', () => {
 describe('the payment API on embedded PGlite', () => {
   let host: Host;
   let db: Database;
-  let auth: Awaited<ReturnType<typeof fakeAuth>>;
+  let auth: FakeAuth;
 
   beforeAll(async () => {
     auth = await fakeAuth();
@@ -429,8 +427,8 @@ describe('the payment API on embedded PGlite', () => {
 
   it('pays once under concurrent repeats, refunds once, and books both', async () => {
     expect(db.kind).toBe('embedded');
-    const { userId, token } = await auth.tokenFor();
-    const api = client(host.url, token);
+    const userId = randomUUID();
+    const api = client(host.url, await auth.token(userId));
     const key = randomUUID();
     const request = paymentRequest({ amountCents: 650 });
 

@@ -3,23 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent } from '@portal/contracts';
 import type { AnyDomainEvent } from '@portal/contracts';
+import type { Page } from '@portal/contracts/api';
 import type { Entitlement, EpisodeSummary, RankingItem, Series } from '@portal/contracts/api/webtoon';
 import { openDatabase } from '@portal/db';
 import type { Database } from '@portal/db';
 import type { InMemoryEventBus } from '@portal/event-bus/memory';
 import type { Host } from '@portal/host';
-import { openApiDrift, startTestHost } from '@portal/host/testing';
+import { call, fakeAuth, openApiDrift, startTestHost, walk } from '@portal/host/testing';
 import { createDatabase, startPostgres } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { DEMO, createWebtoonDomain, webtoonDomain } from '../src/index.js';
 import { ViewsService } from '../src/views.service.js';
-import { call, fakeAuth } from './support.js';
-import type { Reply } from './support.js';
-
-interface Page<T> {
-  items: T[];
-  nextCursor?: string;
-}
 
 const auth = await fakeAuth();
 // Views are written when the test says so, not on a timer.
@@ -32,23 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/** Every item of a list, page by page, checking each page's size. */
-async function walk<T>(host: Host, path: string, limit: number): Promise<T[]> {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  for (let pages = 0; pages < 100; pages += 1) {
-    const sep = path.includes('?') ? '&' : '?';
-    const res = await call<Page<T>>(host.url, 'GET', `${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
-    expect(res.status).toBe(200);
-    expect(res.body.items.length).toBeLessThanOrEqual(limit);
-    items.push(...res.body.items);
-    if (res.body.nextCursor === undefined) return items;
-    expect(res.body.items).toHaveLength(limit);
-    cursor = res.body.nextCursor;
-  }
-  throw new Error('the list never ended');
-}
 
 describe('the webtoon API on PostgreSQL', () => {
   let host: Host;
@@ -153,7 +130,7 @@ describe('the webtoon API on PostgreSQL', () => {
     it('pages through every series, newest first, with no repeats and no gaps', async () => {
       for (let i = 0; i < 7; i += 1) await newSeries(`Paged ${i}`);
       const { rows } = await db.query<{ id: string }>('SELECT id FROM series ORDER BY created_at DESC, id DESC');
-      const walked = await walk<Series>(host, '/api/webtoon/series', 3);
+      const walked = (await walk<Series>(host, '/api/webtoon/series', 3)).items;
       expect(walked.map((s) => s.id)).toEqual(rows.map((r) => r.id));
       expect(new Set(walked.map((s) => s.id)).size).toBe(walked.length);
       const times = walked.map((s) => Date.parse(s.createdAt));
@@ -243,7 +220,7 @@ describe('the webtoon API on PostgreSQL', () => {
     it('pages through episodes by number, with no repeats and no gaps', async () => {
       const many = await newSeries('Many episodes');
       for (const n of [4, 1, 7, 3, 2, 6, 5]) await newEpisode(many.id, n);
-      const walked = await walk<EpisodeSummary>(host, `/api/webtoon/series/${many.id}/episodes`, 2);
+      const walked = (await walk<EpisodeSummary>(host, `/api/webtoon/series/${many.id}/episodes`, 2)).items;
       expect(walked.map((e) => e.number)).toEqual([1, 2, 3, 4, 5, 6, 7]);
       expect(walked.every((e) => e.seriesId === many.id && !('content' in e))).toBe(true);
       const empty = await newSeries('Nothing yet');
@@ -384,15 +361,9 @@ describe('the webtoon API on PostgreSQL', () => {
         bought.push(episode.id);
         await publish([paymentEvent('payment.completed', { userId: collector, episodeId: episode.id, amountCents: 100 })]);
       }
-      const seen: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const res: Reply<Page<Entitlement>> = await call(host.url, 'GET', `/api/webtoon/entitlements?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token });
-        expect(res.status).toBe(200);
-        seen.push(...res.body.items.map((e) => e.episodeId));
-        cursor = res.body.nextCursor;
-      } while (cursor !== undefined);
-      expect(seen.sort()).toEqual([...bought].sort());
+      const { items, pages } = await walk<Entitlement>(host, '/api/webtoon/entitlements', 2, { token });
+      expect(items.map((e) => e.episodeId).sort()).toEqual([...bought].sort());
+      expect(pages).toBe(3);
     });
   });
 
@@ -473,7 +444,7 @@ describe('the webtoon API on PostgreSQL', () => {
       const first = await call<Page<RankingItem>>(host.url, 'GET', '/api/webtoon/rankings?limit=1');
       expect(first.body.items).toEqual([{ seriesId: top.id, title: 'Most read', views: 12, rank: 1 }]);
 
-      const walked = await walk<RankingItem>(host, '/api/webtoon/rankings', 3);
+      const walked = (await walk<RankingItem>(host, '/api/webtoon/rankings', 3)).items;
       const { rows } = await db.query<{ id: string; views: number }>('SELECT id, views FROM series ORDER BY views DESC, id DESC');
       expect(walked.map((r) => r.seriesId)).toEqual(rows.map((r) => r.id));
       expect(walked.map((r) => r.views)).toEqual(rows.map((r) => r.views));
