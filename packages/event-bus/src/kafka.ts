@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import type { Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { ContractViolation, EVENTS, TOPICS, deadLetterTopic, parseEvent } from '@portal/contracts';
 import type { AnyDomainEvent, EventBus, Subscription } from '@portal/contracts';
 import type { Logger } from '@portal/observability';
@@ -64,6 +64,9 @@ export class KafkaEventBus implements EventBus {
       // A new group reads from the start: a service that joins later catches up on history.
       await consumer.subscribe({ topics: topicsOf(subscription), fromBeginning: true });
       await consumer.run({
+        // Partitions are independent (order only matters within one), so
+        // each is worked on at once; within a partition events stay in order.
+        partitionsConsumedConcurrently: this.options.partitions ?? 3,
         eachMessage: ({ topic, partition, message }) => this.consume(subscription, topic, partition, message),
       });
       this.consumers.push(consumer);
@@ -114,18 +117,37 @@ export class KafkaEventBus implements EventBus {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
+        // Services start side by side and race to create the same topics: a
+        // topic another one created first counts as created (kafkajs returns
+        // false for it rather than failing).
         await admin.createTopics({
-          waitForLeaders: true,
+          waitForLeaders: false,
           topics: missing.map((topic) => ({
             topic,
             numPartitions: this.options.partitions ?? 3,
             replicationFactor: this.options.replicationFactor ?? 1,
           })),
         });
-        this.options.logger.info('topics created', { topics: missing });
+        this.options.logger.info('topics ensured', { topics: missing });
       }
+      await this.waitForLeaders(admin, topics);
     } finally {
       await admin.disconnect();
+    }
+  }
+
+  /** Until every partition of `topics` has a leader: before that, producing or joining a group fails. */
+  private async waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+        if (metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`topics without leaders after 30 s: ${topics.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 

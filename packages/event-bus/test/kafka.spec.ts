@@ -100,11 +100,12 @@ describe('KafkaEventBus', () => {
           group: 'flaky',
           events: ['comment.added'],
           handle: async (event) => {
-            if (event.aggregateId === uuid(60)) {
+            const { commentId } = event.payload as { commentId: string };
+            if (commentId === uuid(60)) {
               attempts += 1;
               throw new Error('downstream refused');
             }
-            handled.push(event.aggregateId);
+            handled.push(commentId);
           },
         },
       ],
@@ -113,14 +114,15 @@ describe('KafkaEventBus', () => {
     await consumer.start();
     const producer = bus('blog-3');
     await producer.start();
-    await producer.publish([posted(60, 60), posted(61, 61)]);
-    await waitUntil('the next event handled', 30_000, async () => {
+    // One aggregate, so one partition: the second event waits behind the first.
+    await producer.publish([posted(60, 70), posted(61, 70)]);
+    await waitUntil('the event behind it handled', 30_000, async () => {
       if (!handled.includes(uuid(61))) throw new Error('not yet');
     });
     expect(attempts).toBe(3);
     // The group also read the earlier poison from the start of the topic; this one is its own.
     const letters = await readTopic(deadLetterTopic('flaky'), 3);
-    expect(letters.filter((l) => l.key === uuid(60)).map((l) => l.headers['dlq-error'])).toEqual(['handler: downstream refused']);
+    expect(letters.filter((l) => l.key === uuid(70)).map((l) => l.headers['dlq-error'])).toEqual(['handler: downstream refused']);
   });
 });
 

@@ -15,6 +15,7 @@ import type { ReadinessCheck, RegisteredRoute } from '@portal/http';
 import { createLogger } from '@portal/observability';
 import type { Logger } from '@portal/observability';
 import type { DomainContext, DomainDefinition, DomainName } from './domain.js';
+import { FAULTS, withFault } from './faults.js';
 
 export interface HostOptions {
   /** The process's name in logs: a domain's name, or 'monolith'. */
@@ -61,6 +62,7 @@ function hostConfig(options: HostOptions) {
       LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
       BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(65_536),
       AUTH_JWKS_URL: z.url().default('http://localhost:3005/api/auth/.well-known/jwks.json'),
+      FAULT_INJECTION: z.enum(FAULTS).optional(),
       ...(options.shape === 'monolith'
         ? {}
         : {
@@ -138,6 +140,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
     logger.warn('KAFKA_BROKERS is not set: events stay inside this process and reach no other service');
   }
   const bus: EventBus = kafka ?? new InMemoryEventBus({ logger });
+  if (config.FAULT_INJECTION) logger.warn('FAULT_INJECTION is set: this process will crash on its next outbox publish', { fault: config.FAULT_INJECTION });
+  const relayBus = config.FAULT_INJECTION ? withFault(bus, config.FAULT_INJECTION, logger) : bus;
   const issuer = options.domains.find((d) => d.localVerifier);
   const verifier = issuer?.localVerifier
     ? await issuer.localVerifier(databases.get(issuer.name) as Database)
@@ -147,7 +151,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   const checks: Record<string, ReadinessCheck> = {};
   for (const domain of options.domains) {
     const database = databases.get(domain.name) as Database;
-    const relay = new OutboxRelay(database, bus, { logger: logger.child({ domain: domain.name, component: 'outbox-relay' }) });
+    const relay = new OutboxRelay(database, relayBus, { logger: logger.child({ domain: domain.name, component: 'outbox-relay' }) });
     relays.set(domain.name, relay);
     const context: DomainContext = {
       database,

@@ -8,3 +8,5 @@ export { createDatabase, startPostgres } from './postgres.js';
 export type { PostgresServer } from './postgres.js';
 export { startProcess } from './process.js';
 export type { ServiceProcess, StartProcessOptions } from './process.js';
+export { producerPerfTest } from './kafka-perf.js';
+export type { ProducerPerfOptions, ProducerPerfResult } from './kafka-perf.js';

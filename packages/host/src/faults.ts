@@ -1,0 +1,32 @@
+import type { EventBus } from '@portal/contracts';
+import type { Logger } from '@portal/observability';
+
+/**
+ * Crashes on purpose at the two moments the outbox exists for, so that drills
+ * and the fault tests can prove nothing is lost and nothing applied twice:
+ * - 'crash-before-publish': the change and its events are committed, the
+ *   process dies before anything reaches the bus;
+ * - 'crash-after-publish': the bus has the events, the process dies before the
+ *   outbox marks them sent, so they go out again after the restart.
+ */
+export const FAULTS = ['crash-before-publish', 'crash-after-publish'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+/** The bus as the outbox relays see it, with the fault armed. SIGKILL: no shutdown hooks run, as in a real crash. */
+export function withFault(bus: EventBus, fault: Fault, logger: Logger): EventBus {
+  const crash = (): never => {
+    logger.error('FAULT_INJECTION: crashing now', { fault });
+    process.kill(process.pid, 'SIGKILL');
+    throw new Error('unreachable: the process is gone');
+  };
+  return {
+    subscribe: (subscription) => bus.subscribe(subscription),
+    start: () => bus.start(),
+    stop: () => bus.stop(),
+    publish: async (events) => {
+      if (fault === 'crash-before-publish') crash();
+      await bus.publish(events);
+      crash();
+    },
+  };
+}
