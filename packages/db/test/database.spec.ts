@@ -62,3 +62,23 @@ describe.each(['embedded', 'postgres'] as const)('%s database', (kind) => {
     expect(isUniqueViolation(new Error('other'))).toBe(false);
   });
 });
+
+describe('embedded databases in one process', () => {
+  it('are each empty and separate, although later ones start from a copy of the first', async () => {
+    const first = await openDatabase({});
+    await migrate(first, migrations);
+    await first.query('INSERT INTO things (id, at, body, name) VALUES (1, now(), $1, $2)', [{}, 'only in the first']);
+    const [second, third] = await Promise.all([openDatabase({}), openDatabase({})]);
+    try {
+      for (const db of [second, third]) {
+        const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
+        expect(rows[0]?.n).toBe(0);
+      }
+      await migrate(second, migrations);
+      const { rows } = await second.query('SELECT * FROM things');
+      expect(rows).toEqual([]);
+    } finally {
+      await Promise.all([first.close(), second.close(), third.close()]);
+    }
+  });
+});
