@@ -36,16 +36,64 @@ export const flag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1');
 
-/** Runs `main`; a ConfigError ends the process with its message and exit code 78 (EX_CONFIG). */
-export async function runMain(main: () => Promise<void>): Promise<void> {
+/** What runProcess needs of a started server. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/** The two log calls runProcess makes; any of the project's loggers fits. */
+export interface ProcessLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface RunProcessOptions<T> {
+  /** The process's name, for the message a ConfigError prints. */
+  readonly name: string;
+  readonly start: () => Promise<T>;
+  /** Prints the ready line; gets what start returned and how long it took. */
+  readonly ready: (started: T, startupMs: number) => void;
+  readonly log: (started: T) => ProcessLog;
+  /** How long a graceful shutdown may take before the process exits anyway. */
+  readonly shutdownBoundMs?: number;
+}
+
+/**
+ * The life of every server process here, one way: start; a bad setting
+ * (ConfigError) ends it with its message and exit code 78 (EX_CONFIG); once
+ * up, SIGTERM or SIGINT closes it gracefully and exits 0, or 1 if closing
+ * fails or takes longer than the bound.
+ */
+export async function runProcess<T extends Closable>(options: RunProcessOptions<T>): Promise<T> {
+  const began = Date.now();
+  let started: T;
   try {
-    await main();
+    started = await options.start();
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      console.error(`${options.name}: ${error.message}`);
       process.exit(78);
     }
-    console.error(error);
-    process.exit(1);
+    throw error;
   }
+  options.ready(started, Date.now() - began);
+  const log = options.log(started);
+  const shutdown = (signal: string) => {
+    log.info('shutting down', { signal });
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, options.shutdownBoundMs ?? 10_000);
+    force.unref();
+    started.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return started;
 }

@@ -3,7 +3,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { z } from 'zod';
-import { ConfigError, flag, loadConfig, port } from '@portal/config';
+import { ConfigError, flag, loadConfig, port, runProcess } from '@portal/config';
 import type { EventBus } from '@portal/contracts';
 import { migrate, openDatabase } from '@portal/db';
 import type { Database } from '@portal/db';
@@ -201,38 +201,16 @@ export async function startHost(options: HostOptions): Promise<Host> {
  * shuts down gracefully on SIGTERM or SIGINT within a bound.
  */
 export async function runHost(options: HostOptions): Promise<void> {
-  const started = Date.now();
-  let host: Host;
-  try {
-    host = await startHost(options);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`${options.service}: ${error.message}`);
-      process.exit(78);
-    }
-    throw error;
-  }
-  const kinds = [...host.databases.values()].map((db) => db.kind);
-  const bus = host.bus instanceof KafkaEventBus ? 'kafka' : 'in-process';
-  const storage = kinds.every((k) => k === 'embedded') ? 'embedded' : kinds.every((k) => k === 'postgres') ? 'postgres' : 'mixed';
-  host.logger.info('ready', { url: host.url, startupMs: Date.now() - started, databases: storage, bus, domains: options.domains.map((d) => d.name) });
-  process.stderr.write(`${options.service} ready on ${host.url} (${Date.now() - started} ms, databases: ${storage}, bus: ${bus})\n`);
-
-  const shutdown = (signal: string) => {
-    host.logger.info('shutting down', { signal });
-    const force = setTimeout(() => {
-      host.logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, 10_000);
-    force.unref();
-    host.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        host.logger.error('shutdown failed', { error });
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  await runProcess({
+    name: options.service,
+    start: () => startHost(options),
+    log: (host) => host.logger,
+    ready: (host, startupMs) => {
+      const kinds = [...host.databases.values()].map((db) => db.kind);
+      const bus = host.bus instanceof KafkaEventBus ? 'kafka' : 'in-process';
+      const storage = kinds.every((k) => k === 'embedded') ? 'embedded' : kinds.every((k) => k === 'postgres') ? 'postgres' : 'mixed';
+      host.logger.info('ready', { url: host.url, startupMs, databases: storage, bus, domains: options.domains.map((d) => d.name) });
+      process.stderr.write(`${options.service} ready on ${host.url} (${startupMs} ms, databases: ${storage}, bus: ${bus})\n`);
+    },
+  });
 }

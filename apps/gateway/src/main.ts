@@ -1,0 +1,3 @@
+import { runGateway } from '@portal/api-gateway';
+
+await runGateway();

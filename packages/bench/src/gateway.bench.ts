@@ -1,0 +1,112 @@
+// The gateway's cost, measured against the same upstream in one run: the
+// upstream alone, behind nginx (a reverse proxy with keep-alive upstream
+// connections, the usual yardstick), and behind our gateway with every edge
+// policy on (request id, CORS, rate limit, body limit, auth check, discovery,
+// round-robin, breaker). Machines here are too noisy for absolute figures; the
+// ratio to nginx is the result.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startProcess, waitUntil } from '@portal/testing';
+import type { ServiceProcess } from '@portal/testing';
+import { load, table } from './load.ts';
+import type { LoadResult } from './load.ts';
+
+const GOAL_THROUGHPUT = 0.5;
+const GOAL_P99 = 2;
+const PATH = '/api/webtoon/episodes/11111111-1111-4111-8111-000000000001';
+const BODY = JSON.stringify({ id: '11111111-1111-4111-8111-000000000001', title: 'Episode 1', number: 1, free: true });
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const say = (line: string) => process.stderr.write(`[bench:gateway] ${line}\n`);
+const app = (name: string) => fileURLToPath(new URL(`../../../apps/${name}/dist/main.js`, import.meta.url));
+
+/** nginx as a plain reverse proxy: one worker (the gateway is one process too), keep-alive to the upstream, no logs. */
+async function startNginx(upstream: string, dir: string): Promise<{ url: string; stop(): void } | undefined> {
+  if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) return undefined;
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream bench { server ${new URL(upstream).host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil('nginx', 10_000, async () => {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
+    const res = await fetch(`${url}${PATH}`);
+    if (!res.ok) throw new Error(`nginx answered ${res.status}`);
+  });
+  return { url, stop: () => void child.kill('SIGTERM') };
+}
+
+const started: ServiceProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+let nginx: { url: string; stop(): void } | undefined;
+try {
+  const bare = await startProcess(fileURLToPath(new URL('./bare-server.js', import.meta.url)), { env: { BODY } });
+  started.push(bare);
+  nginx = await startNginx(bare.url, dir);
+  if (!nginx) say('nginx is not installed (Debian: apt-get install nginx-light): measuring without it');
+  const gateway = await startProcess(app('gateway'), {
+    env: {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_PORT: '0',
+      LOG_LEVEL: 'warn',
+      WEBTOON_URLS: bare.url,
+      // On, so its cost is measured, but above what one client sends here.
+      RATE_LIMIT_PER_SECOND: '10000000',
+      RATE_LIMIT_BURST: '10000000',
+    },
+  });
+  started.push(gateway);
+
+  say(`${seconds} s per target (after a short warm-up), ${connections} connections, GET ${PATH}`);
+  const results: LoadResult[] = [];
+  const targets: [string, string][] = [['direct', bare.url]];
+  if (nginx) targets.push(['nginx', nginx.url]);
+  targets.push(['gateway', gateway.url]);
+  for (const [name, base] of targets) {
+    say(`loading ${name}`);
+    results.push(await load(name, `${base}${PATH}`, { seconds, connections }));
+  }
+  console.log(table(results));
+
+  const byName = new Map(results.map((r) => [r.name, r]));
+  const gw = byName.get('gateway');
+  const ref = byName.get('nginx');
+  if (gw && ref) {
+    const throughput = gw.requestsPerSecond / ref.requestsPerSecond;
+    const p99 = gw.p99Ms / ref.p99Ms;
+    console.log(`gateway/nginx throughput: ${throughput.toFixed(2)} x (goal >= ${GOAL_THROUGHPUT} x): ${throughput >= GOAL_THROUGHPUT ? 'met' : 'NOT met'}`);
+    console.log(`gateway/nginx p99: ${p99.toFixed(2)} x (goal <= ${GOAL_P99} x): ${p99 <= GOAL_P99 ? 'met' : 'NOT met'}`);
+  }
+  const failed = results.filter((r) => r.errors + r.non2xx > 0);
+  if (failed.length > 0) {
+    console.error(`requests failed under load: ${failed.map((r) => r.name).join(', ')}`);
+    process.exitCode = 1;
+  }
+} finally {
+  nginx?.stop();
+  for (const service of started.reverse()) await service.stop('SIGTERM').catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}

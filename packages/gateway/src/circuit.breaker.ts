@@ -1,0 +1,60 @@
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerOptions {
+  /** Consecutive failures that open it. */
+  readonly failures: number;
+  /** How long it stays open before one trial request is let through. */
+  readonly openMs: number;
+}
+
+/**
+ * One per upstream service. Open, it answers at once instead of letting
+ * requests queue on a dead service; half-open, one trial request decides
+ * whether it closes again.
+ */
+export class CircuitBreaker {
+  #state: BreakerState = 'closed';
+  #failures = 0;
+  #openUntil = 0;
+  #trialInFlight = false;
+
+  constructor(private readonly options: BreakerOptions) {}
+
+  get state(): BreakerState {
+    return this.#state;
+  }
+
+  /** Milliseconds until it lets a trial through; 0 when closed. */
+  retryAfterMs(now = Date.now()): number {
+    return this.#state === 'closed' ? 0 : Math.max(0, this.#openUntil - now);
+  }
+
+  /** Whether a request may go upstream now; a `true` in half-open state is the trial. */
+  allow(now = Date.now()): boolean {
+    if (this.#state === 'closed') return true;
+    if (this.#state === 'open' && now >= this.#openUntil) this.#state = 'half-open';
+    if (this.#state === 'half-open' && !this.#trialInFlight) {
+      this.#trialInFlight = true;
+      return true;
+    }
+    return false;
+  }
+
+  success(): void {
+    this.#state = 'closed';
+    this.#failures = 0;
+    this.#trialInFlight = false;
+  }
+
+  failure(now = Date.now()): void {
+    this.#failures += 1;
+    if (this.#state === 'half-open' || this.#failures >= this.options.failures) this.open(now);
+  }
+
+  /** Opens it at once, e.g. when no instance of the service is left. */
+  open(now = Date.now()): void {
+    this.#state = 'open';
+    this.#openUntil = now + this.options.openMs;
+    this.#trialInFlight = false;
+  }
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import cors from 'cors';
+import type { TokenVerifier } from '@portal/http';
+import { sendProblem } from './problem.js';
+import { PayloadTooLarge, REQUEST_BODY } from './proxy.policy.js';
+import type { RateLimiter } from './rate.limiter.js';
+
+/** An Express-style middleware, what an express-gateway policy returns. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+/** Ids a client may choose: short, and safe to write into logs and headers. */
+const SANE_REQUEST_ID = /^[\w.:@+=/-]{1,128}$/;
+
+/** Keeps the client's x-request-id when it is sane, otherwise makes one; upstream and the client both see it. */
+export function requestIdPolicy(): Middleware {
+  return (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+    req.headers['x-request-id'] = id;
+    res.setHeader('x-request-id', id);
+    next();
+  };
+}
+
+export function corsPolicy(origins: '*' | readonly string[]): Middleware {
+  return cors({
+    origin: origins === '*' ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'location'],
+    maxAge: 600,
+  }) as Middleware;
+}
+
+/** Per client address; 429 with Retry-After past the limit. */
+export function rateLimitPolicy(limiter: RateLimiter): Middleware {
+  return (req, res, next) => {
+    const waitMs = limiter.take(req.socket.remoteAddress ?? 'unknown');
+    if (waitMs === 0) return next();
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    sendProblem(res, 429, `too many requests from this client; retry in ${seconds} s`, { 'retry-after': String(seconds) });
+  };
+}
+
+async function* limited(body: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
+  let seen = 0;
+  for await (const chunk of body) {
+    seen += chunk.length;
+    if (seen > limit) throw new PayloadTooLarge(`the request body is larger than ${limit} bytes`);
+    yield chunk;
+  }
+}
+
+/**
+ * 413 for a body over the limit: at once when Content-Length says so, and
+ * part-way for a chunked body, which is counted as it streams upstream.
+ */
+export function bodyLimitPolicy(limit: number): Middleware {
+  return (req, res, next) => {
+    const length = req.headers['content-length'];
+    if (length !== undefined) {
+      if (Number(length) > limit) {
+        // Close: the client may still be sending a body nobody will read.
+        sendProblem(res, 413, `the request body (${length} bytes) is larger than ${limit} bytes`, { connection: 'close' });
+        return;
+      }
+    } else if (req.headers['transfer-encoding'] !== undefined) {
+      (req as IncomingMessage & { [REQUEST_BODY]?: Readable })[REQUEST_BODY] = Readable.from(limited(req, limit), { objectMode: false });
+    }
+    next();
+  };
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const BEARER = /^Bearer ([\w-]+\.[\w-]*\.[\w-]*)$/;
+
+export interface AuthRule {
+  /** 'always': every request needs a user (payments); 'writes': every non-read does. */
+  readonly require: 'always' | 'writes';
+  /** `METHOD /path` pairs that never need one (signing up, signing in). */
+  readonly open?: readonly string[];
+}
+
+/**
+ * Checks the bearer token against the auth service's keys and passes the user
+ * upstream in x-user-id. A client-sent x-user-id is dropped on every request:
+ * only a verified token sets it. A token sent where none is needed must be
+ * valid too, so a service never sees a user the gateway did not verify.
+ */
+export function authPolicy(verifier: TokenVerifier, rule: AuthRule): Middleware {
+  const open = new Set(rule.open ?? []);
+  return (req, res, next) => {
+    delete req.headers['x-user-id'];
+    const method = req.method ?? 'GET';
+    const header = req.headers.authorization;
+    if (header === undefined || header === '') {
+      const path = (req.url ?? '/').split('?', 1)[0]?.replace(/\/+$/, '') ?? '/';
+      const needed = (rule.require === 'always' || !READS.has(method)) && !open.has(`${method} ${path}`);
+      if (!needed) return next();
+      sendProblem(res, 401, 'header.authorization: sign in and send "Authorization: Bearer <token>"', { 'www-authenticate': 'Bearer' });
+      return;
+    }
+    const token = BEARER.exec(header)?.[1];
+    if (!token) {
+      sendProblem(res, 401, 'header.authorization: expected "Bearer <token>"', { 'www-authenticate': 'Bearer' });
+      return;
+    }
+    verifier.verify(token).then(
+      (user) => {
+        req.headers['x-user-id'] = user.userId;
+        next();
+      },
+      (error: unknown) => {
+        const detail = (error as { detail?: string }).detail ?? (error instanceof Error ? error.message : 'token: invalid');
+        sendProblem(res, 401, detail, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      },
+    );
+  };
+}
+
+export function notFoundPolicy(): Middleware {
+  return (req, res) => sendProblem(res, 404, `no route for ${req.method ?? 'GET'} ${(req.url ?? '/').split('?', 1)[0] ?? '/'}`);
+}

@@ -1,0 +1,133 @@
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { runProcess } from '@portal/config';
+import { jwksVerifier } from '@portal/http';
+import { createLogger } from '@portal/observability';
+import type { Logger } from '@portal/observability';
+import { resolverFor } from './discovery.resolver.js';
+import { SERVICE_NAMES, gatewayConfig } from './gateway.config.js';
+import type { GatewayConfig, ServiceName } from './gateway.config.js';
+import { portalPlugin } from './gateway.plugin.js';
+import type { Plugin, PluginContext } from './gateway.plugin.js';
+import { RateLimiter } from './rate.limiter.js';
+import { UpstreamService } from './upstream.pool.js';
+
+const require = createRequire(import.meta.url);
+/** gateway.config.yml (the routes), system.config.yml, and the models/ folder express-gateway insists on. */
+const CONFIG_DIR = fileURLToPath(new URL('../config', import.meta.url));
+
+export interface Gateway {
+  /** Where it listens, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly services: ReadonlyMap<ServiceName, UpstreamService>;
+  /** Stops taking connections, lets requests in flight finish, closes upstream pools. */
+  close(): Promise<void>;
+}
+
+interface LoadedPlugins {
+  policies: unknown[];
+  conditions: unknown[];
+  gatewayRoutes: unknown[];
+  adminRoutes: unknown[];
+  cliExtensions: unknown[];
+}
+
+/** Runs a plugin's init against its own registrations, as express-gateway's loader does, and adds them to `into`. */
+function addPlugin(into: LoadedPlugins, plugin: Plugin): LoadedPlugins {
+  const context: PluginContext = {
+    registerPolicy: (policy) => into.policies.push(policy),
+    registerGatewayRoute: (declare) => into.gatewayRoutes.push(declare),
+    registerAdminRoute: (declare) => into.adminRoutes.push(declare),
+  };
+  plugin.init(context);
+  return into;
+}
+
+const urlOf = (server: Server, host: string) => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+};
+
+const closeServer = (server: Server | undefined) =>
+  new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+
+/**
+ * Starts express-gateway with our plugin. express-gateway loads plugins by
+ * require path, which cannot hand them this process's checked settings, and
+ * keeps its config in a process-wide singleton; so this starts its two servers
+ * the way its own run() does, with our plugin added, once per process.
+ */
+export async function startGateway(env: Record<string, string | undefined> = process.env): Promise<Gateway> {
+  const config = gatewayConfig(env);
+  const logger = createLogger('gateway', { level: config.logLevel });
+  const services = new Map<ServiceName, UpstreamService>(
+    SERVICE_NAMES.map((name) => [
+      name,
+      new UpstreamService(name, resolverFor(config.discovery[name], config.dnsServers), config.upstream, logger.child({ component: 'upstreams' })),
+    ]),
+  );
+  const refreshAll = () => Promise.all([...services.values()].map((s) => s.refresh()));
+  await refreshAll();
+  const discovery = setInterval(() => void refreshAll(), config.discoveryIntervalMs);
+  const limiter = new RateLimiter(config.rateLimit);
+  const plugin = portalPlugin({
+    services,
+    verifier: jwksVerifier(config.jwksUrl),
+    limiter,
+    corsOrigins: config.corsOrigins,
+    bodyLimitBytes: config.bodyLimitBytes,
+    upstreamTimeoutMs: config.upstream.timeoutMs,
+    logger,
+  });
+
+  // express-gateway reads these once, when its config module is first loaded.
+  process.env.EG_CONFIG_DIR = CONFIG_DIR;
+  // Instances come and go through discovery; the route table changes with a deploy, not a file watch.
+  process.env.EG_DISABLE_CONFIG_WATCH = 'true';
+  const egConfig = require('express-gateway/lib/config') as { gatewayConfig: Record<string, unknown> };
+  egConfig.gatewayConfig.http = { port: config.port, hostname: config.host };
+  egConfig.gatewayConfig.admin = { port: config.adminPort, host: config.adminHost };
+  const loadPlugins = (require('express-gateway/lib/plugins') as { load(o: { config: unknown }): LoadedPlugins }).load;
+  const plugins = addPlugin(loadPlugins({ config: egConfig }), plugin);
+  const startServer = require('express-gateway/lib/gateway') as (o: { plugins: unknown; config: unknown }) => Promise<{ app: Server }>;
+  const startAdmin = require('express-gateway/lib/rest') as (o: { plugins: unknown; config: unknown }) => Promise<Server>;
+  const { app: server } = await startServer({ plugins, config: egConfig });
+  const admin = await startAdmin({ plugins, config: egConfig });
+  // Longer than any load balancer's idle timeout in front, so it never reuses a connection we just closed.
+  server.keepAliveTimeout = 65_000;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: urlOf(server, config.host),
+    adminUrl: urlOf(admin, config.adminHost),
+    config,
+    logger,
+    services,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(discovery);
+        limiter.close();
+        await Promise.all([closeServer(server), closeServer(admin)]);
+        await Promise.all([...services.values()].map((s) => s.close()));
+      })()),
+  };
+}
+
+/** The app's entry point: starts the gateway, prints one ready line, and shuts down gracefully on SIGTERM or SIGINT. */
+export async function runGateway(): Promise<void> {
+  await runProcess({
+    name: 'gateway',
+    start: () => startGateway(),
+    log: (gateway) => gateway.logger,
+    ready: (gateway, startupMs) => {
+      const upstreams = [...gateway.services.values()].map((s) => `${s.name} ${s.snapshot().source} ${s.size}`).join(', ');
+      gateway.logger.info('ready', { url: gateway.url, adminUrl: gateway.adminUrl, startupMs });
+      process.stderr.write(`gateway ready on ${gateway.url} (${startupMs} ms, admin ${gateway.adminUrl}, upstreams: ${upstreams})\n`);
+    },
+  });
+}

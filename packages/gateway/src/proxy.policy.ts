@@ -1,0 +1,139 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Logger } from '@portal/observability';
+import { sendProblem } from './problem.js';
+import type { Instance, UpstreamService } from './upstream.pool.js';
+
+export interface ProxyOptions {
+  /** Until the upstream's headers arrive, and between two body chunks. */
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+}
+
+/** Headers of one hop only (RFC 9110 §7.6.1); `host` is the upstream's own. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Where a policy before the proxy leaves a replacement for the request body (a size-checked stream). */
+export const REQUEST_BODY = Symbol('portal.requestBody');
+type ProxiedRequest = IncomingMessage & { [REQUEST_BODY]?: Readable; originalUrl?: string };
+
+export class PayloadTooLarge extends Error {
+  override readonly name = 'PayloadTooLarge';
+}
+
+function upstreamHeaders(req: IncomingMessage): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  const incoming = req.headers;
+  for (const name in incoming) if (!HOP_BY_HOP.has(name)) headers[name] = incoming[name];
+  const connection = incoming.connection;
+  // Headers the client declared hop-by-hop in Connection are not forwarded either.
+  if (connection && connection !== 'keep-alive' && connection !== 'close') {
+    for (const token of connection.toLowerCase().split(',')) delete headers[token.trim()];
+  }
+  const client = req.socket.remoteAddress ?? '';
+  const forwarded = incoming['x-forwarded-for'];
+  headers['x-forwarded-for'] = forwarded ? `${String(forwarded)}, ${client}` : client;
+  headers['x-forwarded-proto'] ??= 'http';
+  if (incoming.host) headers['x-forwarded-host'] ??= incoming.host;
+  return headers;
+}
+
+function responseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+const codeOf = (error: unknown): string => {
+  const e = error as { code?: string; cause?: { code?: string } } | undefined;
+  return e?.cause?.code ?? e?.code ?? 'UNKNOWN';
+};
+
+/**
+ * Forwards a request to one instance of `service` over that instance's
+ * keep-alive pool, streaming both bodies, and answers the client with what it
+ * says. The path goes unchanged: each service serves /api/<name>/… itself.
+ *
+ * A request without a body that could not reach its instance is tried once
+ * more on another; nothing was sent, so nothing can happen twice.
+ */
+export function forward(req: IncomingMessage, res: ServerResponse, service: UpstreamService, options: ProxyOptions): void {
+  const request = req as ProxiedRequest;
+  const method = req.method ?? 'GET';
+  const hasBody = request[REQUEST_BODY] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+  const headers = upstreamHeaders(req);
+  const path = request.originalUrl ?? req.url ?? '/';
+
+  const attempt = (except: Instance | undefined, retriesLeft: number): void => {
+    const breaker = service.breaker;
+    if (!breaker.allow()) {
+      const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000));
+      sendProblem(res, 503, `the ${service.name} service is failing; the gateway stops sending it requests for a while`, { 'retry-after': String(seconds) });
+      return;
+    }
+    const instance = service.pick(except);
+    if (!instance) {
+      breaker.open();
+      const detail = service.size === 0 ? `no instance of the ${service.name} service is known` : `every instance of the ${service.name} service is failing`;
+      sendProblem(res, 503, detail, { 'retry-after': String(Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))) });
+      return;
+    }
+    let answered = false;
+    instance.dispatcher.stream(
+      {
+        path,
+        method: method as 'GET',
+        headers,
+        body: hasBody ? (request[REQUEST_BODY] ?? (req as Readable)) : null,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      },
+      ({ statusCode, headers: upstream }) => {
+        answered = true;
+        service.answered(instance, statusCode);
+        if (statusCode >= 502 && statusCode <= 504) breaker.failure();
+        else breaker.success();
+        res.writeHead(statusCode, responseHeaders(upstream));
+        return res;
+      },
+      (error) => {
+        if (!error) return;
+        if (answered || res.headersSent) {
+          // The answer was under way: all that is left is to cut it short, so the client sees it is incomplete.
+          res.destroy();
+          return;
+        }
+        if (error instanceof PayloadTooLarge || (error as { cause?: unknown }).cause instanceof PayloadTooLarge) {
+          sendProblem(res, 413, error.message, { connection: 'close' });
+          return;
+        }
+        const code = codeOf(error);
+        if (TIMEOUTS.has(code)) {
+          service.failed(instance, `no answer within ${options.timeoutMs} ms`);
+          breaker.failure();
+          sendProblem(res, 504, `the ${service.name} service did not answer within ${options.timeoutMs} ms`);
+          return;
+        }
+        if (CONNECT_ERRORS.has(code)) {
+          service.failed(instance, code);
+          if (!hasBody && (method === 'GET' || method === 'HEAD') && retriesLeft > 0) {
+            attempt(instance, retriesLeft - 1);
+            return;
+          }
+          breaker.failure();
+          sendProblem(res, 502, `the ${service.name} service could not be reached (${code})`);
+          return;
+        }
+        options.logger.error('proxy failed', { service: service.name, instance: instance.url, error });
+        breaker.failure();
+        sendProblem(res, 502, `the ${service.name} service failed to answer (${code})`);
+      },
+    );
+  };
+  attempt(undefined, 2);
+}

@@ -1,0 +1,271 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { once } from 'node:events';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '@portal/testing';
+import type { ServiceProcess } from '@portal/testing';
+import { count, startGatewayProcess, startUpstream, underLoad } from './helpers.js';
+import type { Echo, GatewayProcess } from './helpers.js';
+
+const BODY_LIMIT = 2_048;
+const UPSTREAM_TIMEOUT_MS = 1_000;
+const EJECT_MS = 2_000;
+const USER = '0b6f8a7e-2f53-4a36-9b0e-1f2a3b4c5d6e';
+
+// A port nothing listens on: a dead service.
+const DEAD = 'http://127.0.0.1:9';
+
+let webtoon: ServiceProcess[] = [];
+let others: ServiceProcess[] = [];
+let gateway: GatewayProcess;
+let jwks: Server;
+let sign: (claims?: { exp?: number; alg?: string; wrongKey?: boolean }) => Promise<string>;
+
+async function serveKeySet(body: unknown): Promise<{ server: Server; url: string }> {
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  return { server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/auth/.well-known/jwks.json` };
+}
+
+const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gateway.url}${path}`, { headers });
+const echo = async (res: Response) => (await res.json()) as Echo;
+
+beforeAll(async () => {
+  // The auth service's key set, as it publishes it: EdDSA public keys by kid.
+  const real = await generateKeyPair('EdDSA', { extractable: true });
+  const other = await generateKeyPair('EdDSA', { extractable: true });
+  const published = await serveKeySet({ keys: [{ ...(await exportJWK(real.publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' }] });
+  jwks = published.server;
+  sign = ({ exp, wrongKey } = {}) =>
+    new SignJWT({ email: 'reader@example.com' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+      .setSubject(USER)
+      .setIssuer('portal-auth')
+      .setAudience('portal')
+      .setIssuedAt()
+      .setExpirationTime(exp ?? Math.floor(Date.now() / 1000) + 300)
+      .sign(wrongKey ? other.privateKey : real.privateKey);
+
+  webtoon = await Promise.all(['webtoon-a', 'webtoon-b', 'webtoon-c'].map((name) => startUpstream(name)));
+  others = await Promise.all([startUpstream('news', { SLOW_MS: '3000' }), startUpstream('auth'), startUpstream('payment')]);
+  const [news, auth, payment] = others as [ServiceProcess, ServiceProcess, ServiceProcess];
+  gateway = await startGatewayProcess({
+    WEBTOON_URLS: webtoon.map((w) => w.url).join(','),
+    NEWS_URLS: news.url,
+    AUTH_URLS: auth.url,
+    PAYMENT_URLS: payment.url,
+    ANALYTICS_URLS: DEAD,
+    AUTH_JWKS_URL: published.url,
+    BODY_LIMIT_BYTES: String(BODY_LIMIT),
+    UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+    EJECT_MS: String(EJECT_MS),
+    RATE_LIMIT_PER_SECOND: '100000',
+    RATE_LIMIT_BURST: '100000',
+  });
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  await Promise.all([...webtoon, ...others].map((p) => p.stop('SIGKILL')));
+  jwks?.close();
+});
+
+describe('routing', () => {
+  it('forwards each /api/<service> path unchanged to that service, and answers unknown routes with a 404 problem', async () => {
+    const res = await get('/api/news/articles?limit=2');
+    expect(res.status).toBe(200);
+    expect(await echo(res)).toMatchObject({ instance: 'news', method: 'GET', path: '/api/news/articles?limit=2' });
+    const missing = await get('/api/nothing/here');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
+    expect(await missing.json()).toMatchObject({ status: 404, title: 'Not Found', detail: 'no route for GET /api/nothing/here' });
+  });
+
+  it('keeps a sane x-request-id, replaces a bad one, and sends it upstream and back', async () => {
+    const kept = await get('/api/webtoon/series', { 'x-request-id': 'trace-42' });
+    expect(kept.headers.get('x-request-id')).toBe('trace-42');
+    expect((await echo(kept)).headers['x-request-id']).toBe('trace-42');
+    const replaced = await get('/api/webtoon/series', { 'x-request-id': 'bad id\twith spaces' });
+    const id = replaced.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await echo(replaced)).headers['x-request-id']).toBe(id);
+  });
+
+  it('answers a CORS preflight itself', async () => {
+    const res = await fetch(`${gateway.url}/api/news/articles`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://portal.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+
+  it('answers 504 when an instance does not answer within the upstream timeout', async () => {
+    const started = Date.now();
+    const res = await get('/api/news/slow');
+    expect(res.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(UPSTREAM_TIMEOUT_MS + 1_000);
+    expect(await res.json()).toMatchObject({ status: 504, title: 'Gateway Timeout' });
+  });
+});
+
+describe('security', () => {
+  const write = (headers: Record<string, string>) =>
+    fetch(`${gateway.url}/api/payment/payments`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+
+  it('rejects a write without a token, and every payment request without one, with a 401 problem', async () => {
+    for (const res of [await write({}), await get('/api/payment/payments'), await fetch(`${gateway.url}/api/news/articles`, { method: 'POST', body: '{}' })]) {
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await res.json()).toMatchObject({ status: 401, title: 'Unauthorized' });
+    }
+  });
+
+  it('rejects expired, wrongly signed, alg "none" and malformed tokens', async () => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const valid = await sign();
+    const [, payload] = valid.split('.');
+    const cases: Record<string, string> = {
+      expired: await sign({ exp: Math.floor(Date.now() / 1000) - 60 }),
+      'wrongly signed': await sign({ wrongKey: true }),
+      'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
+      'HS256 with the public key': `${b64({ alg: 'HS256', kid: 'k1' })}.${payload}.c2lnbmF0dXJl`,
+      tampered: `${valid.slice(0, -4)}AAAA`,
+      malformed: 'not-a-jwt',
+    };
+    for (const [name, token] of Object.entries(cases)) {
+      const res = await write({ authorization: `Bearer ${token}` });
+      expect(res.status, name).toBe(401);
+      const problem = (await res.json()) as { detail: string };
+      expect(problem.detail, name).toMatch(/token|authorization/);
+    }
+  });
+
+  it('passes the verified user upstream in x-user-id, and never a client-sent one', async () => {
+    const token = await sign();
+    const paid = await echo(await write({ authorization: `Bearer ${token}`, 'x-user-id': 'someone-else' }));
+    expect(paid.headers['x-user-id']).toBe(USER);
+    const anonymous = await echo(await get('/api/webtoon/episodes/1', { 'x-user-id': USER }));
+    expect(anonymous.headers['x-user-id']).toBeUndefined();
+    const forgedCase = await echo(await get('/api/webtoon/episodes/1', { 'X-User-Id': USER }));
+    expect(forgedCase.headers['x-user-id']).toBeUndefined();
+  });
+
+  it('lets signing up and signing in through without a token', async () => {
+    for (const path of ['/api/auth/register', '/api/auth/login']) {
+      const res = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@b.c"}' });
+      expect(res.status, path).toBe(200);
+      expect((await echo(res)).headers['x-user-id']).toBeUndefined();
+    }
+    expect((await fetch(`${gateway.url}/api/auth/accounts`, { method: 'POST', body: '{}' })).status).toBe(401);
+  });
+
+  it('answers 413 for a body over the limit, declared or chunked', async () => {
+    const big = 'x'.repeat(BODY_LIMIT + 1);
+    const declared = await fetch(`${gateway.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: big });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toMatchObject({ status: 413, title: 'Payload Too Large' });
+    const chunked = await fetch(`${gateway.url}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 4; i++) controller.enqueue(new TextEncoder().encode(big.slice(0, 1_000)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    const fits = await fetch(`${gateway.url}/api/auth/register`, { method: 'POST', body: 'x'.repeat(BODY_LIMIT) });
+    expect((await echo(fits)).bytes).toBe(BODY_LIMIT);
+  });
+});
+
+describe('instances and failures', () => {
+  const adminState = async () =>
+    ((await (await fetch(`${gateway.adminUrl}/upstreams`)).json()) as { services: { service: string; breaker: string; instances: { url: string; state: string }[] }[] }).services;
+
+  it('spreads load over every instance of a service', async () => {
+    const seen = new Map<string, number>();
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        for (let i = 0; i < 30; i++) {
+          const { instance } = await echo(await get('/api/webtoon/series'));
+          seen.set(instance, (seen.get(instance) ?? 0) + 1);
+        }
+      }),
+    );
+    expect([...seen.keys()].sort()).toEqual(['webtoon-a', 'webtoon-b', 'webtoon-c']);
+    // Round-robin: each gets about a third of 300.
+    for (const n of seen.values()) expect(n).toBeGreaterThanOrEqual(80);
+  });
+
+  it('answers 503 at once for a dead service, while the others keep answering', async () => {
+    const timings: number[] = [];
+    const webtoonStatuses = await underLoad(1_500, 4, async () => (await get('/api/webtoon/series')).status);
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      const res = await get('/api/analytics/activity');
+      timings.push(performance.now() - started);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await res.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
+    }
+    expect(Math.max(...timings)).toBeLessThan(250);
+    expect(webtoonStatuses.every((s) => s === 200)).toBe(true);
+    const analytics = (await adminState()).find((s) => s.service === 'analytics');
+    expect(analytics?.breaker).toBe('open');
+  });
+
+  it('ejects an instance killed under load; at most 1% of requests fail, and none once it is out', async () => {
+    const victim = webtoon[1] as ServiceProcess;
+    const load = underLoad(3_000, 8, async () => (await get('/api/webtoon/series')).status);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await victim.stop('SIGKILL');
+    const statuses = await load;
+    const failed = count(statuses, (s) => s !== 200);
+    expect(statuses.length).toBeGreaterThan(100);
+    expect(failed).toBeLessThanOrEqual(Math.ceil(statuses.length * 0.01));
+    const state = (await adminState()).find((s) => s.service === 'webtoon');
+    expect(state?.instances.find((i) => i.url === victim.url)?.state).toBe('ejected');
+    expect(state?.breaker).toBe('closed');
+    const after = await underLoad(500, 4, async () => (await get('/api/webtoon/series')).status);
+    expect(after.every((s) => s === 200)).toBe(true);
+  });
+
+  it('takes an ejected instance back once it answers again after the cool-down', async () => {
+    const victim = webtoon[1] as ServiceProcess;
+    const port = new URL(victim.url).port;
+    webtoon[1] = await startUpstream('webtoon-b', { PORT: port });
+    await waitUntil('webtoon-b back in rotation', EJECT_MS + 5_000, async () => {
+      const { instance } = await echo(await get('/api/webtoon/series'));
+      const state = (await adminState()).find((s) => s.service === 'webtoon');
+      if (instance !== 'webtoon-b' && state?.instances.find((i) => i.url === victim.url)?.state !== 'up') throw new Error('not yet');
+    });
+  });
+});
+
+describe('rate limit', () => {
+  it('answers 429 with Retry-After past a client\'s limit', async () => {
+    const limited = await startGatewayProcess({ WEBTOON_URLS: (webtoon[0] as ServiceProcess).url, RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
+    try {
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 5; i++) {
+        last = await fetch(`${limited.url}/api/webtoon/series`);
+        statuses.push(last.status);
+      }
+      expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+      expect(statuses[4]).toBe(429);
+      expect(Number(last?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await last?.json()).toMatchObject({ status: 429, title: 'Too Many Requests' });
+    } finally {
+      await limited.stop();
+    }
+  });
+});
