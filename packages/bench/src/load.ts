@@ -7,6 +7,12 @@ export interface LoadResult {
   readonly p99Ms: number;
   readonly errors: number;
   readonly non2xx: number;
+  /**
+   * The load generator's CPU, in cores (1 = one core busy the whole run). It
+   * runs in this process and shares the machine with the server: near 1, the
+   * target may be faster than measured, as the generator could not send more.
+   */
+  readonly loadgenCores: number;
 }
 
 export interface LoadOptions {
@@ -20,7 +26,11 @@ export async function load(name: string, url: string, options: LoadOptions): Pro
   const run = (duration: number) =>
     autocannon({ url, connections: options.connections, duration, headers: options.headers ?? {}, pipelining: 1 });
   await run(Math.min(2, options.seconds));
+  const cpu = process.cpuUsage();
+  const started = performance.now();
   const result = await run(options.seconds);
+  const used = process.cpuUsage(cpu);
+  const loadgenCores = (used.user + used.system) / 1_000 / (performance.now() - started);
   return {
     name,
     requestsPerSecond: result.requests.average,
@@ -28,6 +38,7 @@ export async function load(name: string, url: string, options: LoadOptions): Pro
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    loadgenCores,
   };
 }
 
@@ -41,8 +52,9 @@ export function table(results: readonly LoadResult[]): string {
     r.p99Ms.toFixed(2),
     String(r.errors + r.non2xx),
     base ? `${(r.requestsPerSecond / base.requestsPerSecond).toFixed(2)} x` : '',
+    `${Math.round(r.loadgenCores * 100)} %`,
   ]);
-  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', `vs ${base?.name ?? ''}`];
+  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', `vs ${base?.name ?? ''}`, 'loadgen cpu'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');

@@ -9,3 +9,6 @@ export { openApiDocument } from './openapi.js';
 export type { OpenApiInfo, RouteDoc } from './openapi.js';
 export { ProblemException, badRequest, conflict, forbidden, notFound, unauthorized } from './problem.js';
 export type { FieldError } from './problem.js';
+export { directGetRoute } from './direct.js';
+export type { DirectGetRoute, DirectHandler } from './direct.js';
+export type { Schema } from './validation.js';

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, Headers, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { IdParam, PageQuery } from '@portal/contracts/api';
 import type { Entitlement, EpisodeSummary, RankingItem, Series } from '@portal/contracts/api/webtoon';
 import { NewEpisode, NewSeries } from '@portal/contracts/api/webtoon';
@@ -42,12 +42,8 @@ export class WebtoonController {
     return this.webtoon.listEpisodes(id, query);
   }
 
-  /** The hot path: the body comes serialised from the cache and is sent as it is. */
-  @Get('episodes/:id')
-  @Header('content-type', 'application/json; charset=utf-8')
-  readEpisode(@Param('id', { schema: IdParam }) id: string, @Headers('authorization') authorization: string | undefined): Promise<string> {
-    return this.webtoon.read(id, authorization);
-  }
+  // GET episodes/:id, the hot path, is served past Nest's router pipeline: see
+  // episode.route.ts.
 
   @Get('rankings')
   rankings(@Query({ schema: PageQuery }) query: PageQuery): Promise<Page<RankingItem>> {

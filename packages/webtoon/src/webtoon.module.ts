@@ -4,6 +4,7 @@ import type { DomainContext } from '@portal/host';
 import { AuthGuard, TOKEN_VERIFIER } from '@portal/http';
 import { DemoSeeder } from './demo.seed.js';
 import { EntitlementsConsumer } from './entitlements.consumer.js';
+import { episodeRoute } from './episode.route.js';
 import { TokenCache } from './token.cache.js';
 import { ViewsService } from './views.service.js';
 import { WebtoonController } from './webtoon.controller.js';
@@ -28,6 +29,7 @@ export class WebtoonModule {
         WebtoonService,
         EntitlementsConsumer,
         DemoSeeder,
+        episodeRoute,
       ],
     };
   }

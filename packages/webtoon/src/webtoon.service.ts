@@ -97,18 +97,38 @@ export class WebtoonService {
   /**
    * An episode's response body, if this reader may read it. Once the episode
    * is cached, a free read makes no query, and a paid one at most one (none
-   * while its grant is remembered). Known tokens and grants are checked
-   * without a promise: every await costs on this path.
+   * while its grant is remembered). When the episode, the token and the grant
+   * are all known, the body comes back as it is, not in a promise: on this path
+   * every promise costs. Refusals are thrown (or rejected when something had to
+   * be loaded first); both become the same problem response.
    */
-  async read(id: string, authorization: string | undefined): Promise<string> {
-    const episode = this.episodes.get(id) ?? (await this.loadEpisode(id));
-    if (authorization !== undefined) {
-      const known = authorization.startsWith('Bearer ') ? this.tokens.cached(authorization.slice(7)) : undefined;
-      const user = known ?? (await this.authenticate(authorization));
-      if (episode.priceCents > 0 && !this.recentlyGranted(user.userId, episode.id)) await this.requireEntitlement(user.userId, episode);
-    } else if (episode.priceCents > 0) {
-      throw unauthorized(`header.authorization: episode ${id} is paid; sign in and send "Authorization: Bearer <token>"`);
+  read(id: string, authorization: string | undefined): string | Promise<string> {
+    const episode = this.episodes.get(id);
+    // Unknown episodes are answered 404 before any token is looked at.
+    if (episode === undefined) return this.loadEpisode(id).then((loaded) => this.readAs(id, loaded, authorization));
+    return this.readAs(id, episode, authorization);
+  }
+
+  private readAs(id: string, episode: CachedEpisode, authorization: string | undefined): string | Promise<string> {
+    if (authorization === undefined) {
+      if (episode.priceCents > 0) {
+        throw unauthorized(`header.authorization: episode ${id} is paid; sign in and send "Authorization: Bearer <token>"`);
+      }
+      return this.served(episode);
     }
+    // A token that is sent is checked even for a free episode.
+    const known = authorization.startsWith('Bearer ') ? this.tokens.cached(authorization.slice(7)) : undefined;
+    if (known === undefined) return this.authenticate(authorization).then((user) => this.readPaidAs(episode, user));
+    return this.readPaidAs(episode, known);
+  }
+
+  private readPaidAs(episode: CachedEpisode, user: AuthenticatedUser): string | Promise<string> {
+    if (episode.priceCents === 0 || this.recentlyGranted(user.userId, episode.id)) return this.served(episode);
+    return this.requireEntitlement(user.userId, episode).then(() => this.served(episode));
+  }
+
+  /** Counts the view (refused reads are not views) and hands back the body. */
+  private served(episode: CachedEpisode): string {
     this.views.record(episode.id, episode.seriesId);
     return episode.body;
   }
