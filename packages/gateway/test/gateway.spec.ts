@@ -10,7 +10,8 @@ import type { Echo, GatewayProcess } from './helpers.js';
 
 const BODY_LIMIT = 2_048;
 const UPSTREAM_TIMEOUT_MS = 1_000;
-const EJECT_MS = 2_000;
+// Long enough that the killed instance is still out when the load ends, even on a slow machine.
+const EJECT_MS = 5_000;
 const USER = '0b6f8a7e-2f53-4a36-9b0e-1f2a3b4c5d6e';
 
 // A port nothing listens on: a dead service.
@@ -232,7 +233,8 @@ describe('instances and failures', () => {
     expect(statuses.length).toBeGreaterThan(100);
     expect(failed).toBeLessThanOrEqual(Math.ceil(statuses.length * 0.01));
     const state = (await adminState()).find((s) => s.service === 'webtoon');
-    expect(state?.instances.find((i) => i.url === victim.url)?.state).toBe('ejected');
+    // Out of rotation: ejected, or past its cool-down and being probed by live traffic (a GET that cannot connect is retried elsewhere).
+    expect(state?.instances.find((i) => i.url === victim.url)?.state).toMatch(/^(ejected|probing)$/);
     expect(state?.breaker).toBe('closed');
     const after = await underLoad(500, 4, async () => (await get('/api/webtoon/series')).status);
     expect(after.every((s) => s === 200)).toBe(true);
