@@ -28,7 +28,7 @@ export function definePackageConfig(overrides = {}) {
         // Integration tests start real servers; a cold Kafka takes tens of seconds
         // on two cores. These are bounds, not waits.
         testTimeout: 60_000,
-        hookTimeout: 180_000,
+        hookTimeout: 300_000,
         reporters: process.env.CI === 'true' ? ['verbose'] : ['default'],
       },
     }),

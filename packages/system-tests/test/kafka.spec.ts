@@ -109,7 +109,7 @@ beforeAll(async () => {
   for (const name of SERVICES) databases[name] = await createDatabase(postgres, name);
   await start('auth');
   await Promise.all((['news', 'webtoon', 'payment', 'analytics'] as const).map((name) => start(name)));
-}, 180_000);
+}, 360_000);
 
 afterAll(async () => {
   for (const service of Object.values(running)) await service.stop('SIGTERM').catch(() => undefined);
