@@ -3,7 +3,7 @@ import type { Admin, Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs'
 import { ContractViolation, EVENTS, TOPICS, deadLetterTopic, parseEvent } from '@portal/contracts';
 import type { AnyDomainEvent, EventBus, Subscription } from '@portal/contracts';
 import type { Logger } from '@portal/observability';
-import { withLogContext } from '@portal/observability';
+import { metrics, withLogContext } from '@portal/observability';
 
 export interface KafkaEventBusOptions {
   readonly brokers: readonly string[];
@@ -17,7 +17,12 @@ export interface KafkaEventBusOptions {
   readonly retries?: number;
   /** First retry delay; doubles each attempt. */
   readonly backoffMs?: number;
+  /** How often consumer lag is measured for portal_consumer_lag (default 10 s); 0 turns it off. */
+  readonly lagIntervalMs?: number;
 }
+
+/** A lag measurement that takes longer is abandoned; the gauges keep their last values. */
+const LAG_TIMEOUT_MS = 5_000;
 
 /**
  * The event bus between services. Producing is idempotent with acks from all
@@ -32,6 +37,9 @@ export class KafkaEventBus implements EventBus {
   private readonly consumers: Consumer[] = [];
   private producer: Producer | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagAdmin: Admin | undefined;
+  private lagRun: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaEventBusOptions) {
     this.kafka = new Kafka({
@@ -72,6 +80,64 @@ export class KafkaEventBus implements EventBus {
       this.consumers.push(consumer);
     }
     this.state = 'started';
+    const lagIntervalMs = this.options.lagIntervalMs ?? 10_000;
+    if (lagIntervalMs > 0 && this.subscriptions.length > 0) {
+      this.lagTimer = setInterval(() => void this.measureLag(), lagIntervalMs);
+      this.lagTimer.unref();
+    }
+  }
+
+  /**
+   * Sets portal_consumer_lag for every group and partition of this process:
+   * the end of each partition minus what the group committed. On a timer and
+   * not on scrape, so a slow broker never holds a scrape up; one measurement
+   * at a time, each abandoned after LAG_TIMEOUT_MS.
+   */
+  measureLag(): Promise<void> {
+    this.lagRun ??= this.lagOnce()
+      .catch((error: unknown) => this.options.logger.debug('consumer lag not measured', { error }))
+      .finally(() => (this.lagRun = undefined));
+    return this.lagRun;
+  }
+
+  private async lagOnce(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${LAG_TIMEOUT_MS} ms`)), LAG_TIMEOUT_MS);
+    });
+    const measure = async () => {
+      if (!this.lagAdmin) {
+        const admin = this.kafka.admin();
+        await admin.connect();
+        this.lagAdmin = admin;
+      }
+      const admin = this.lagAdmin;
+      const ends = new Map<string, Promise<{ partition: number; high: string; low: string }[]>>();
+      const endsOf = (topic: string) => {
+        let found = ends.get(topic);
+        if (!found) ends.set(topic, (found = admin.fetchTopicOffsets(topic)));
+        return found;
+      };
+      const lag = metrics().gauge('portal_consumer_lag');
+      for (const subscription of this.subscriptions) {
+        const topics = topicsOf(subscription);
+        const committed = await admin.fetchOffsets({ groupId: subscription.group, topics });
+        for (const { topic, partitions } of committed) {
+          const offsets = new Map(partitions.map((p) => [p.partition, Number(p.offset)]));
+          for (const { partition, high, low } of await endsOf(topic)) {
+            const at = offsets.get(partition) ?? -1;
+            // Nothing committed yet: a new group reads from the start (fromBeginning).
+            const from = at >= 0 ? at : Number(low);
+            lag.set({ group: subscription.group, topic, partition }, Math.max(0, Number(high) - from));
+          }
+        }
+      }
+    };
+    try {
+      await Promise.race([measure(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async publish(events: readonly AnyDomainEvent[]): Promise<void> {
@@ -94,6 +160,9 @@ export class KafkaEventBus implements EventBus {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    clearInterval(this.lagTimer);
+    await this.lagRun;
+    await this.lagAdmin?.disconnect().catch(() => undefined);
     await Promise.all(this.consumers.map((consumer) => consumer.disconnect()));
     await this.producer?.disconnect();
   }
@@ -157,6 +226,7 @@ export class KafkaEventBus implements EventBus {
       event = parseEvent(JSON.parse(message.value?.toString() ?? 'null'));
     } catch (error) {
       const reason = error instanceof ContractViolation || error instanceof SyntaxError ? error.message : String(error);
+      metrics().counter('portal_events_dead_lettered_total').inc({ group: subscription.group, reason: 'schema' });
       await this.deadLetter(subscription, topic, partition, message, `contract: ${reason}`);
       return;
     }
@@ -170,7 +240,9 @@ export class KafkaEventBus implements EventBus {
           return;
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
+          metrics().counter('portal_events_failed_total').inc({ group: subscription.group, event: event.name });
           if (attempt >= retries) {
+            metrics().counter('portal_events_dead_lettered_total').inc({ group: subscription.group, reason: 'handler' });
             await this.deadLetter(subscription, topic, partition, message, `handler: ${reason}`);
             return;
           }

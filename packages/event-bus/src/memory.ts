@@ -1,7 +1,7 @@
 import type { AnyDomainEvent, EventBus, Subscription } from '@portal/contracts';
 import { parseEvent } from '@portal/contracts';
 import type { Logger } from '@portal/observability';
-import { withLogContext } from '@portal/observability';
+import { metrics, withLogContext } from '@portal/observability';
 
 export interface InMemoryEventBusOptions {
   logger?: Logger;
@@ -93,21 +93,27 @@ export class InMemoryEventBus implements EventBus {
   private async deliver(subscription: Subscription, event: AnyDomainEvent): Promise<void> {
     const retries = this.options.retries ?? 3;
     let delay = this.options.backoffMs ?? 20;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await withLogContext({ eventId: event.id, requestId: event.traceId }, () => subscription.handle(event));
-        return;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (attempt >= retries) {
-          this.deadLetters.push({ group: subscription.group, event, error: message });
-          this.options.logger?.error('event dead-lettered', { group: subscription.group, event: event.name, eventId: event.id, error: message });
+    // Every line about this delivery, the handler's own and the retries', carries the event id and the request that caused it.
+    await withLogContext({ eventId: event.id, requestId: event.traceId }, async () => {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await subscription.handle(event);
           return;
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          metrics().counter('portal_events_failed_total').inc({ group: subscription.group, event: event.name });
+          if (attempt >= retries) {
+            // Events here went through their contract when published; only a handler can fail one.
+            metrics().counter('portal_events_dead_lettered_total').inc({ group: subscription.group, reason: 'handler' });
+            this.deadLetters.push({ group: subscription.group, event, error: message });
+            this.options.logger?.error('event dead-lettered', { group: subscription.group, event: event.name, error: message });
+            return;
+          }
+          this.options.logger?.warn('event handler failed; retrying', { group: subscription.group, event: event.name, attempt: attempt + 1, error: message });
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          delay *= 2;
         }
-        this.options.logger?.warn('event handler failed; retrying', { group: subscription.group, event: event.name, attempt: attempt + 1, error: message });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay *= 2;
       }
-    }
+    });
   }
 }

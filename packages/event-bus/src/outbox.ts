@@ -2,6 +2,7 @@ import type { AnyDomainEvent, EventBus } from '@portal/contracts';
 import { parseEvent } from '@portal/contracts';
 import type { Database, Migration, Queryable } from '@portal/db';
 import type { Logger } from '@portal/observability';
+import { metrics } from '@portal/observability';
 
 /**
  * The outbox (events a service has committed but not yet published) and the
@@ -117,27 +118,45 @@ export class OutboxRelay {
 
   /** Events committed and not yet published. */
   async pending(): Promise<number> {
-    const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
-    return rows[0]?.n ?? 0;
+    return (await this.backlog()).events;
+  }
+
+  /** Events committed and not yet published, and the age of the oldest (0 when none): one scan of the pending index. */
+  async backlog(): Promise<{ events: number; oldestAgeSeconds: number }> {
+    const { rows } = await this.db.query<{ n: number; age: number | string | null }>(
+      'SELECT count(*)::int AS n, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM outbox WHERE published_at IS NULL',
+    );
+    return { events: rows[0]?.n ?? 0, oldestAgeSeconds: Math.max(0, Number(rows[0]?.age ?? 0)) };
   }
 
   private async drain(): Promise<void> {
     for (;;) {
       const sent = await this.db.transaction(async (tx) => {
         const { rows: lock } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [RELAY_LOCK]);
-        if (!lock[0]?.ok) return 0;
+        if (!lock[0]?.ok) return [];
         const { rows } = await tx.query<{ seq: number; event: unknown }>(
           'SELECT seq, event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
           [this.batchSize],
         );
-        if (rows.length === 0) return 0;
-        await this.bus.publish(rows.map((r) => parseEvent(r.event)));
+        if (rows.length === 0) return [];
+        const events = rows.map((r) => parseEvent(r.event));
+        await this.bus.publish(events);
         await tx.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
-        return rows.length;
+        return events;
       });
-      if (sent < this.batchSize) return;
+      // Counted once marked published: a batch whose commit failed goes out again and counts then.
+      countPublished(sent);
+      if (sent.length < this.batchSize) return;
     }
   }
+}
+
+function countPublished(events: readonly AnyDomainEvent[]): void {
+  if (events.length === 0) return;
+  const byName = new Map<string, number>();
+  for (const event of events) byName.set(event.name, (byName.get(event.name) ?? 0) + 1);
+  const published = metrics().counter('portal_events_published_total');
+  for (const [event, n] of byName) published.inc({ event }, n);
 }
 
 /**
@@ -151,7 +170,7 @@ export async function handleOnce(
   event: AnyDomainEvent,
   effect: (tx: Queryable) => Promise<void>,
 ): Promise<boolean> {
-  return db.transaction(async (tx) => {
+  const handled = await db.transaction(async (tx) => {
     const { rowCount } = await tx.query(
       'INSERT INTO inbox (consumer_group, event_id, event_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
       [group, event.id, event.name],
@@ -160,4 +179,7 @@ export async function handleOnce(
     await effect(tx);
     return true;
   });
+  // After the commit: an effect that threw rolled back and is the bus's to count as failed.
+  metrics().counter('portal_events_consumed_total').inc({ group, event: event.name, outcome: handled ? 'handled' : 'duplicate' });
+  return handled;
 }

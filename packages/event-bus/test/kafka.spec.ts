@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, createEvent, deadLetterTopic } from '@portal/contracts';
 import type { AnyDomainEvent, Subscription } from '@portal/contracts';
 import { KafkaEventBus } from '@portal/event-bus/kafka';
-import { createLogger } from '@portal/observability';
+import { createLogger, metrics, parseExposition, sampleSum } from '@portal/observability';
 import { startKafka, waitUntil } from '@portal/testing';
 import type { KafkaServer } from '@portal/testing';
 
@@ -14,8 +14,10 @@ const posted = (n: number, post = n) =>
 
 let kafka: KafkaServer;
 const buses: KafkaEventBus[] = [];
-function bus(clientId: string, subscriptions: Subscription[] = [], options: { retries?: number } = {}) {
-  const b = new KafkaEventBus({ brokers: kafka.brokers, clientId, logger, retries: options.retries ?? 2, backoffMs: 10 });
+const counted = async (name: string, labels: Record<string, string>) => sampleSum(parseExposition((await metrics().exposition()).text), name, labels);
+
+function bus(clientId: string, subscriptions: Subscription[] = [], options: { retries?: number; lagIntervalMs?: number } = {}) {
+  const b = new KafkaEventBus({ brokers: kafka.brokers, clientId, logger, retries: options.retries ?? 2, backoffMs: 10, lagIntervalMs: options.lagIntervalMs });
   for (const s of subscriptions) b.subscribe(s);
   buses.push(b);
   return b;
@@ -88,6 +90,7 @@ describe('KafkaEventBus', () => {
     expect(letters.map((l) => l.headers['dlq-error'])).toEqual([expect.stringMatching(/^contract: comment\.added: payload\.commentId/), expect.stringMatching(/^contract: /)]);
     expect(letters[0]?.headers).toMatchObject({ 'dlq-group': 'moderation', 'dlq-origin-topic': TOPICS.blog });
     expect(letters[0]?.key).toBe(key);
+    expect(await counted('portal_events_dead_lettered_total', { group: 'moderation', reason: 'schema' })).toBe(2);
   });
 
   it('retries a failing handler, then dead-letters the event and moves on', async () => {
@@ -123,6 +126,30 @@ describe('KafkaEventBus', () => {
     // The group also read the earlier poison from the start of the topic; this one is its own.
     const letters = await readTopic(deadLetterTopic('flaky'), 3);
     expect(letters.filter((l) => l.key === uuid(70)).map((l) => l.headers['dlq-error'])).toEqual(['handler: downstream refused']);
+    expect(await counted('portal_events_failed_total', { group: 'flaky', event: 'comment.added' })).toBe(3);
+    expect(await counted('portal_events_dead_lettered_total', { group: 'flaky', reason: 'handler' })).toBe(1);
+    expect(await counted('portal_events_dead_lettered_total', { group: 'flaky', reason: 'schema' })).toBe(2);
+  });
+
+  it('measures consumer lag per group, topic and partition on a timer: it grows while a handler is stuck and drains to 0', async () => {
+    let release: () => void = () => undefined;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    const consumer = bus('lagging', [{ group: 'lagging', events: ['comment.added'], handle: () => stuck }], { lagIntervalMs: 200 });
+    await consumer.start();
+    const producer = bus('blog-4');
+    await producer.start();
+    await producer.publish([posted(80, 90), posted(81, 90), posted(82, 90), posted(83, 91)]);
+    const lag = () => counted('portal_consumer_lag', { group: 'lagging', topic: TOPICS.blog });
+    // Nothing is committed while the handler hangs: at least the four new events wait.
+    await waitUntil('the lag of the stuck group', 30_000, async () => {
+      if ((await lag()) < 4) throw new Error(`lag ${await lag()}`);
+    });
+    const partitions = parseExposition((await metrics().exposition()).text).filter((s) => s.name === 'portal_consumer_lag' && s.labels.group === 'lagging');
+    expect(partitions.map((s) => s.labels.partition).sort()).toEqual(['0', '1', '2']);
+    release();
+    await waitUntil('the lag drained', 60_000, async () => {
+      if ((await lag()) !== 0) throw new Error(`lag ${await lag()}`);
+    });
   });
 });
 

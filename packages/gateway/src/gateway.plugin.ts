@@ -4,6 +4,7 @@ import type { Logger } from '@portal/observability';
 import { authPolicy, bodyLimitPolicy, corsPolicy, notFoundPolicy, rateLimitPolicy, requestIdPolicy } from './edge.policies.js';
 import type { AuthRule, Middleware } from './edge.policies.js';
 import type { ServiceName } from './gateway.config.js';
+import type { GatewayMetrics } from './gateway.metrics.js';
 import { forward } from './proxy.policy.js';
 import type { RateLimiter } from './rate.limiter.js';
 import type { UpstreamService } from './upstream.pool.js';
@@ -38,6 +39,7 @@ export interface GatewayState {
   readonly bodyLimitBytes: number;
   readonly upstreamTimeoutMs: number;
   readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -56,7 +58,19 @@ const schema = (name: string, properties: Record<string, unknown> = {}, required
 /** Our express-gateway plugin: the portal's policies, health routes, and the admin listing of upstreams. */
 export function portalPlugin(state: GatewayState): Plugin {
   const policies: Policy[] = [
-    { name: 'portal-request-id', schema: schema('portal-request-id'), policy: () => requestIdPolicy() },
+    {
+      // First in every pipeline, so it also times and counts each request under the pipeline's route.
+      name: 'portal-request-id',
+      schema: schema('portal-request-id', { route: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' } }, ['route']),
+      policy: (action) => {
+        const measure = state.metrics.measure(action.route as string);
+        const assignId = requestIdPolicy();
+        return (req, res, next) => {
+          measure(req, res);
+          assignId(req, res, next);
+        };
+      },
+    },
     { name: 'portal-cors', schema: schema('portal-cors'), policy: () => corsPolicy(state.corsOrigins) },
     { name: 'portal-rate-limit', schema: schema('portal-rate-limit'), policy: () => rateLimitPolicy(state.limiter) },
     { name: 'portal-body-limit', schema: schema('portal-body-limit'), policy: () => bodyLimitPolicy(state.bodyLimitBytes) },
@@ -74,7 +88,7 @@ export function portalPlugin(state: GatewayState): Plugin {
       schema: schema('portal-proxy', { service: { type: 'string', enum: [...state.services.keys()] } }, ['service']),
       policy: (action) => {
         const service = state.services.get(action.service as ServiceName) as UpstreamService;
-        const options = { timeoutMs: state.upstreamTimeoutMs, logger: state.logger };
+        const options = { timeoutMs: state.upstreamTimeoutMs, logger: state.logger, metrics: state.metrics };
         return (req, res) => forward(req, res, service, options);
       },
     },
@@ -89,6 +103,19 @@ export function portalPlugin(state: GatewayState): Plugin {
         // The gateway's own liveness: it answers. Upstreams' health is /upstreams on the admin port.
         app.get('/health/live', (_req, res) => json(res, 200, { status: 'ok' }));
         app.get('/health/ready', (_req, res) => json(res, 200, { status: 'ok' }));
+        // Prometheus scrapes the gateway's port, like every service's; not counted as traffic.
+        app.get('/metrics', (_req, res) => {
+          state.metrics.exposition().then(
+            ({ contentType, text }) => {
+              res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+              res.end(text);
+            },
+            (error: unknown) => {
+              state.logger.error('metrics exposition failed', { error });
+              json(res, 500, { status: 'error' });
+            },
+          );
+        });
       });
       context.registerAdminRoute((app) => {
         app.get('/upstreams', (_req, res) => json(res, 200, { services: [...state.services.values()].map((s) => s.snapshot()) }));

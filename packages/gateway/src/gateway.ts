@@ -3,10 +3,11 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '@portal/config';
 import { jwksVerifier } from '@portal/http';
-import { createLogger } from '@portal/observability';
+import { createLogger, metrics } from '@portal/observability';
 import type { Logger } from '@portal/observability';
 import { resolverFor } from './discovery.resolver.js';
 import { SERVICE_NAMES, gatewayConfig } from './gateway.config.js';
+import { GatewayMetrics } from './gateway.metrics.js';
 import type { GatewayConfig, ServiceName } from './gateway.config.js';
 import { portalPlugin } from './gateway.plugin.js';
 import type { Plugin, PluginContext } from './gateway.plugin.js';
@@ -75,6 +76,9 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   await refreshAll();
   const discovery = setInterval(() => void refreshAll(), config.discoveryIntervalMs);
   const limiter = new RateLimiter(config.rateLimit);
+  metrics().nameService('gateway');
+  const gatewayMetrics = new GatewayMetrics(metrics(), services);
+  const stopSampling = metrics().onScrape(() => gatewayMetrics.sample());
   const plugin = portalPlugin({
     services,
     verifier: jwksVerifier(config.jwksUrl),
@@ -83,6 +87,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     bodyLimitBytes: config.bodyLimitBytes,
     upstreamTimeoutMs: config.upstream.timeoutMs,
     logger,
+    metrics: gatewayMetrics,
   });
 
   // express-gateway reads these once, when its config module is first loaded.
@@ -111,6 +116,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     close: () =>
       (closing ??= (async () => {
         clearInterval(discovery);
+        stopSampling();
         limiter.close();
         await Promise.all([closeServer(server), closeServer(admin)]);
         await Promise.all([...services.values()].map((s) => s.close()));

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from '@portal/observability';
+import { ROUTED_INSTANCE, ROUTED_UPSTREAM } from './gateway.metrics.js';
+import type { GatewayMetrics, RoutedRequest } from './gateway.metrics.js';
 import { sendProblem } from './problem.js';
 import type { Instance, UpstreamService } from './upstream.pool.js';
 
@@ -8,16 +10,19 @@ export interface ProxyOptions {
   /** Until the upstream's headers arrive, and between two body chunks. */
   readonly timeoutMs: number;
   readonly logger: Logger;
+  readonly metrics?: GatewayMetrics;
 }
 
 /** Headers of one hop only (RFC 9110 §7.6.1); `host` is the upstream's own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** Connection errors where the connection existed and broke, rather than never being made. */
+const RESETS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 /** Where a policy before the proxy leaves a replacement for the request body (a size-checked stream). */
 export const REQUEST_BODY = Symbol('portal.requestBody');
-type ProxiedRequest = IncomingMessage & { [REQUEST_BODY]?: Readable; originalUrl?: string };
+type ProxiedRequest = RoutedRequest & { [REQUEST_BODY]?: Readable; originalUrl?: string };
 
 export class PayloadTooLarge extends Error {
   override readonly name = 'PayloadTooLarge';
@@ -68,10 +73,13 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
   const hasBody = request[REQUEST_BODY] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
   const headers = upstreamHeaders(req);
   const path = request.originalUrl ?? req.url ?? '/';
+  const metrics = options.metrics;
+  request[ROUTED_UPSTREAM] = service;
 
-  const attempt = (except: Instance | undefined, retriesLeft: number): void => {
+  const attempt = (except: Instance | undefined, retriesLeft: number, admitted = false): void => {
     const breaker = service.breaker;
-    if (!breaker.allow()) {
+    // A retry already holds the breaker's permission: asking again in half-open state would refuse the breaker's own trial and leave it half-open for good.
+    if (!admitted && !breaker.allow()) {
       const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000));
       sendProblem(res, 503, `the ${service.name} service is failing; the gateway stops sending it requests for a while`, { 'retry-after': String(seconds) });
       return;
@@ -83,6 +91,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
       sendProblem(res, 503, detail, { 'retry-after': String(Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))) });
       return;
     }
+    request[ROUTED_INSTANCE] = instance;
     let answered = false;
     instance.dispatcher.stream(
       {
@@ -105,6 +114,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
         if (!error) return;
         if (answered || res.headersSent) {
           // The answer was under way: all that is left is to cut it short, so the client sees it is incomplete.
+          metrics?.upstreamError(service, instance, TIMEOUTS.has(codeOf(error)) ? 'timeout' : 'reset');
           res.destroy();
           return;
         }
@@ -114,15 +124,17 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
         }
         const code = codeOf(error);
         if (TIMEOUTS.has(code)) {
+          metrics?.upstreamError(service, instance, 'timeout');
           service.failed(instance, `no answer within ${options.timeoutMs} ms`);
           breaker.failure();
           sendProblem(res, 504, `the ${service.name} service did not answer within ${options.timeoutMs} ms`);
           return;
         }
         if (CONNECT_ERRORS.has(code)) {
+          metrics?.upstreamError(service, instance, RESETS.has(code) ? 'reset' : 'connect');
           service.failed(instance, code);
           if (!hasBody && (method === 'GET' || method === 'HEAD') && retriesLeft > 0) {
-            attempt(instance, retriesLeft - 1);
+            attempt(instance, retriesLeft - 1, true);
             return;
           }
           breaker.failure();
@@ -130,6 +142,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
           return;
         }
         options.logger.error('proxy failed', { service: service.name, instance: instance.url, error });
+        metrics?.upstreamError(service, instance, 'reset');
         breaker.failure();
         sendProblem(res, 502, `the ${service.name} service failed to answer (${code})`);
       },

@@ -3,7 +3,9 @@ import type { Server } from 'node:http';
 import { once } from 'node:events';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '@portal/testing';
+import { parseExposition, sampleSum } from '@portal/observability';
+import type { Sample } from '@portal/observability';
+import { promtoolCheckMetrics, waitUntil } from '@portal/testing';
 import type { ServiceProcess } from '@portal/testing';
 import { count, startGatewayProcess, startUpstream, underLoad } from './helpers.js';
 import type { Echo, GatewayProcess } from './helpers.js';
@@ -249,6 +251,68 @@ describe('instances and failures', () => {
       const state = (await adminState()).find((s) => s.service === 'webtoon');
       if (instance !== 'webtoon-b' && state?.instances.find((i) => i.url === victim.url)?.state !== 'up') throw new Error('not yet');
     });
+  });
+});
+
+describe('metrics', () => {
+  const scrape = async (): Promise<{ text: string; samples: Sample[] }> => {
+    const res = await fetch(`${gateway.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    return { text, samples: parseExposition(text) };
+  };
+
+  it('counts requests by route, upstream, instance and status, and times them, with no ids or paths in labels', async () => {
+    const before = (await scrape()).samples;
+    const ids = ['0b6f8a7e-0000-4000-8000-000000000001', '0b6f8a7e-0000-4000-8000-000000000002', '0b6f8a7e-0000-4000-8000-000000000003'];
+    for (const id of ids) expect((await get(`/api/webtoon/episodes/${id}`)).status).toBe(200);
+    expect((await get('/api/nowhere/at-all')).status).toBe(404);
+    expect((await fetch(`${gateway.url}/api/news/articles`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect((await get('/api/analytics/activity')).status).toBe(503);
+    const { samples } = await scrape();
+
+    const delta = (name: string, labels: Record<string, string>) => sampleSum(samples, name, labels) - sampleSum(before, name, labels);
+    const requests = 'portal_gateway_requests_total';
+    expect(delta(requests, { service: 'gateway', route: 'webtoon', upstream: 'webtoon', status: '200' })).toBe(3);
+    // Spread over the real instances, each its own series.
+    const webtoonInstances = new Set(samples.filter((s) => s.name === requests && s.labels.route === 'webtoon' && s.labels.status === '200').map((s) => s.labels.instance));
+    expect([...webtoonInstances].every((url) => webtoon.some((w) => w.url === url))).toBe(true);
+    expect(delta(requests, { route: 'unknown', upstream: 'none', instance: 'none', status: '404' })).toBe(1);
+    expect(delta(requests, { route: 'news', upstream: 'none', instance: 'none', status: '401' })).toBe(1);
+    // Refused by the gateway for the dead service: still the analytics route's and upstream's.
+    expect(delta(requests, { route: 'analytics', upstream: 'analytics', status: '503' })).toBe(1);
+    expect(delta('portal_gateway_request_duration_seconds_count', { route: 'webtoon', upstream: 'webtoon', status: '200' })).toBe(3);
+    expect(delta('portal_gateway_request_duration_seconds_bucket', { route: 'webtoon', upstream: 'webtoon', status: '200', le: '+Inf' })).toBe(3);
+
+    const routes = new Set(samples.filter((s) => s.name === requests).map((s) => s.labels.route));
+    expect([...routes].every((r) => ['auth', 'news', 'blog', 'webtoon', 'payment', 'analytics', 'unknown'].includes(r as string))).toBe(true);
+    const values = samples.flatMap((s) => Object.values(s.labels));
+    expect(values.some((v) => ids.some((id) => v.includes(id)) || v.includes('nowhere') || v.includes('/api/'))).toBe(false);
+  });
+
+  it('counts upstream errors by kind, and shows breaker states and instances by state; promtool finds no problem', { timeout: 90_000 }, async () => {
+    const { text, samples } = await scrape();
+    const errors = 'portal_gateway_upstream_errors_total';
+    // Earlier: the dead analytics service refused connections, the slow news instance timed out, a killed webtoon instance broke.
+    expect(sampleSum(samples, errors, { upstream: 'analytics', instance: DEAD, kind: 'connect' })).toBeGreaterThanOrEqual(1);
+    expect(sampleSum(samples, errors, { upstream: 'news', kind: 'timeout' })).toBeGreaterThanOrEqual(1);
+    expect(sampleSum(samples, errors, { upstream: 'webtoon', instance: (webtoon[1] as ServiceProcess).url })).toBeGreaterThanOrEqual(1);
+    expect(samples.filter((s) => s.name === errors).every((s) => ['connect', 'timeout', 'reset'].includes(s.labels.kind as string))).toBe(true);
+
+    const breaker = (upstream: string) => samples.find((s) => s.name === 'portal_gateway_breaker_state' && s.labels.upstream === upstream)?.value;
+    expect(breaker('analytics')).toBe(2);
+    expect(breaker('webtoon')).toBe(0);
+    const instances = (upstream: string, state?: string) => sampleSum(samples, 'portal_gateway_instances', { upstream, ...(state ? { state } : {}) });
+    expect(instances('webtoon')).toBe(3);
+    expect(instances('analytics')).toBe(1);
+    const admin = (await (await fetch(`${gateway.adminUrl}/upstreams`)).json()) as { services: { service: string; instances: { state: string }[] }[] };
+    const healthyWebtoon = admin.services.find((s) => s.service === 'webtoon')?.instances.filter((i) => i.state === 'up').length;
+    expect(instances('webtoon', 'healthy')).toBe(healthyWebtoon);
+
+    // Default process metrics, labelled like the rest.
+    expect(samples.find((s) => s.name === 'process_resident_memory_bytes')?.labels.service).toBe('gateway');
+    expect(await promtoolCheckMetrics(text)).toEqual([]);
   });
 });
 

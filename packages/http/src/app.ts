@@ -5,15 +5,18 @@ import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Logger } from '@portal/observability';
-import { enterLogContext } from '@portal/observability';
+import type { Logger, PortalMetrics } from '@portal/observability';
+import { enterLogContext, metrics as processMetrics } from '@portal/observability';
 import { ProblemFilter } from './filter.js';
+import { METRICS_PATH, httpMetrics } from './metrics.js';
 import { SchemaValidationPipe } from './validation.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
   /** Larger bodies get 413 before anything parses them. */
   readonly bodyLimitBytes?: number;
+  /** Where request metrics go and what GET /metrics serves; the process's registry by default. */
+  readonly metrics?: PortalMetrics;
 }
 
 export interface RegisteredRoute {
@@ -27,7 +30,9 @@ export interface HttpApp {
   readonly routes: readonly RegisteredRoute[];
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+// The same ids the gateway keeps (SANE_REQUEST_ID in @portal/api-gateway): an id it
+// passed on must not be replaced here, or a request could not be followed from one to the other.
+const REQUEST_ID = /^[\w.:@+=/-]{1,128}$/;
 
 /**
  * Builds (does not listen) a NestJS application on Fastify with the edge every
@@ -64,6 +69,17 @@ export async function createHttpApp(root: Type | DynamicModule, options: HttpApp
     enterLogContext({ requestId: request.id });
     void reply.header('x-request-id', request.id);
     done();
+  });
+  // On the app's own port, outside Nest (no guard, no OpenAPI entry) and not counted itself.
+  const registry = options.metrics ?? processMetrics();
+  const countRequest = httpMetrics(registry);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    countRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime);
+    done();
+  });
+  fastify.get(METRICS_PATH, async (_request, reply) => {
+    const { contentType, text } = await registry.exposition();
+    return reply.header('content-type', contentType).send(text);
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, { logger: nestLogger(logger) });

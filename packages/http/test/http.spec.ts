@@ -159,6 +159,8 @@ describe('request ids', () => {
   it('keeps a well-formed id from the caller and makes one otherwise', async () => {
     const kept = await inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'gw-123' } });
     expect(kept.headers['x-request-id']).toBe('gw-123');
+    const clientChosen = await inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'client/7@x+y=' } });
+    expect(clientChosen.headers['x-request-id']).toBe('client/7@x+y=');
     const made = await inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'bad id with spaces' } });
     expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });

@@ -6,6 +6,7 @@ import type { Queryable } from '@portal/db';
 import { appendToOutbox } from '@portal/event-bus';
 import type { DomainContext } from '@portal/host';
 import { badRequest, conflict, notFound, pageOf, timeIdCursor } from '@portal/http';
+import { metrics } from '@portal/observability';
 import { requestHash } from './idempotency.hash.js';
 import { claimKey, storeResponse } from './idempotency.store.js';
 import type { StoredResponse } from './idempotency.store.js';
@@ -61,6 +62,7 @@ export class PaymentService {
    */
   async pay(userId: string, key: string, request: CreatePayment, traceId: string): Promise<IdempotentResult> {
     const hash = requestHash({ operation: 'POST /api/payment/payments', body: request });
+    let committed: PaymentStatus | undefined;
     const result = await this.context.database.transaction(async (tx): Promise<IdempotentResult> => {
       const claim = await claimKey(tx, userId, key, hash);
       if (!claim.claimed) return { response: claim.response, replayed: true };
@@ -95,8 +97,11 @@ export class PaymentService {
       }
       const response = { status: 201, body: JSON.stringify(toPayment(row)) };
       await storeResponse(tx, userId, key, response);
+      committed = row.status;
       return { response, replayed: false };
     });
+    // After the commit, and never for a replay: each payment counts once, with the outcome it kept.
+    if (committed) countPayment(committed);
     if (!result.replayed) this.context.outbox.nudge();
     return result;
   }
@@ -138,6 +143,7 @@ export class PaymentService {
       await storeResponse(tx, userId, key, response);
       return { response, replayed: false };
     });
+    if (!result.replayed) countPayment('refunded');
     if (!result.replayed) this.context.outbox.nudge();
     return result;
   }
@@ -185,4 +191,9 @@ export class PaymentService {
       currency,
     ]);
   }
+}
+
+/** portal_payments_total: completed, failed (declined) or refunded. */
+function countPayment(outcome: PaymentStatus): void {
+  metrics().counter('portal_payments_total').inc({ outcome });
 }

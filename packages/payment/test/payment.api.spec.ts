@@ -6,6 +6,7 @@ import type { Database } from '@portal/db';
 import type { Host } from '@portal/host';
 import { fakeAuth, fieldsOf, openApiDrift, startTestHost } from '@portal/host/testing';
 import type { FakeAuth } from '@portal/host/testing';
+import { parseExposition, sampleSum } from '@portal/observability';
 import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { paymentDomain } from '../src/index.js';
@@ -402,6 +403,33 @@ describe('the payment API on a real PostgreSQL', () => {
       [paid.map((p) => p.id)],
     );
     expect(provider).toBe(ledger);
+  });
+
+  it('counts each committed payment once by outcome in /metrics: replays, concurrent repeats and refused refunds add nothing', async () => {
+    const payments = async () => {
+      const samples = parseExposition(await (await fetch(`${host.url}/metrics`)).text());
+      const of = (outcome: string) => sampleSum(samples, 'portal_payments_total', { outcome });
+      return { completed: of('completed'), failed: of('failed'), refunded: of('refunded') };
+    };
+    const before = await payments();
+    const { api } = await newPayer();
+    const key = randomUUID();
+    const request = paymentRequest();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => api.post<PaymentBody>('/api/payment/payments', { key, body: request })));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 201]);
+    await api.post('/api/payment/payments', { key: randomUUID(), body: paymentRequest({ paymentMethod: { token: 'tok_decline' } }) });
+    const id = answers[0]?.body.id as string;
+    const refundKey = randomUUID();
+    expect((await api.post(`/api/payment/payments/${id}/refund`, { key: refundKey })).status).toBe(200);
+    expect((await api.post(`/api/payment/payments/${id}/refund`, { key: refundKey })).status).toBe(200);
+    expect((await api.post(`/api/payment/payments/${id}/refund`, { key: randomUUID() })).status).toBe(409);
+
+    const after = await payments();
+    expect({ completed: after.completed - before.completed, failed: after.failed - before.failed, refunded: after.refunded - before.refunded }).toEqual({
+      completed: 1,
+      failed: 1,
+      refunded: 1,
+    });
   });
 
   it('documents exactly the routes it serves', async () => {

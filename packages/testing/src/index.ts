@@ -9,4 +9,5 @@ export type { PostgresServer } from './postgres.js';
 export { startProcess } from './process.js';
 export type { ServiceProcess, StartProcessOptions } from './process.js';
 export { producerPerfTest } from './kafka-perf.js';
+export { promtoolCheckMetrics } from './promtool.js';
 export type { ProducerPerfOptions, ProducerPerfResult } from './kafka-perf.js';

@@ -6,6 +6,7 @@ import { createEvent } from '@portal/contracts';
 import type { Queryable } from '@portal/db';
 import { appendToOutbox } from '@portal/event-bus';
 import type { DomainContext } from '@portal/host';
+import { metrics } from '@portal/observability';
 import { ViewCounter } from './views.counter.js';
 import type { ViewWindow } from './views.counter.js';
 import { WEBTOON_CONTEXT, WEBTOON_OPTIONS } from './webtoon.tokens.js';
@@ -78,6 +79,10 @@ export class ViewsService implements OnApplicationBootstrap, OnApplicationShutdo
     } finally {
       this.flushing = false;
     }
+    // Counted once written: a window that failed is restored and counts with the flush that writes it.
+    let views = 0;
+    for (const { views: n } of window.counts.values()) views += n;
+    metrics().counter('portal_webtoon_episode_views_total').inc({}, views);
     this.context.outbox.nudge();
   }
 }

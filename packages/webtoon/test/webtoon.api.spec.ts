@@ -10,6 +10,7 @@ import type { Database } from '@portal/db';
 import type { InMemoryEventBus } from '@portal/event-bus/memory';
 import type { Host } from '@portal/host';
 import { call, fakeAuth, openApiDrift, startTestHost, walk } from '@portal/host/testing';
+import { parseExposition, sampleSum } from '@portal/observability';
 import { createDatabase, startPostgres } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { DEMO, createWebtoonDomain, webtoonDomain } from '../src/index.js';
@@ -383,6 +384,9 @@ describe('the webtoon API on PostgreSQL', () => {
         )
       ).rows.map((r) => r.event);
 
+    const scrape = async () => parseExposition(await (await fetch(`${host.url}/metrics`)).text());
+    const viewsCounted = async () => sampleSum(await scrape(), 'portal_webtoon_episode_views_total');
+
     beforeAll(async () => {
       series = await newSeries('Much read');
       first = await newEpisode(series.id, 1);
@@ -391,6 +395,7 @@ describe('the webtoon API on PostgreSQL', () => {
     });
 
     it('counts reads in memory and writes them in one flush, with one event per episode', async () => {
+      const counted = await viewsCounted();
       await read(first.id, 5);
       // Refused reads are not views.
       expect((await call(host.url, 'GET', `/api/webtoon/episodes/${second.id}`)).status).toBe(401);
@@ -409,14 +414,22 @@ describe('the webtoon API on PostgreSQL', () => {
       expect(Date.parse(windowStart)).toBeLessThanOrEqual(Date.parse(windowEnd));
       expect(await viewedEvents(second.id)).toEqual([]);
       expect(views.pending).toBe(0);
+      // The metric counts views once written, like the database.
+      expect((await viewsCounted()) - counted).toBe(5);
+      // The hot read (a direct route) is counted under its template, whichever episode was read.
+      const samples = await scrape();
+      expect(sampleSum(samples, 'portal_http_requests_total', { method: 'GET', route: '/api/webtoon/episodes/:id', status: '200' })).toBeGreaterThanOrEqual(5);
+      expect(samples.some((s) => Object.values(s.labels).some((v) => v.includes(first.id) || v.includes(second.id)))).toBe(false);
     });
 
     it('keeps the views of a flush that failed and writes them with the next', async () => {
+      const counted = await viewsCounted();
       await read(first.id, 2);
       await db.exec('ALTER TABLE series RENAME TO series_away');
       try {
         await expect(views.flushViews()).rejects.toThrow();
         expect(views.pending).toBe(2);
+        expect(await viewsCounted()).toBe(counted);
         await read(first.id, 1);
       } finally {
         await db.exec('ALTER TABLE series_away RENAME TO series');
@@ -427,6 +440,7 @@ describe('the webtoon API on PostgreSQL', () => {
       const events = await viewedEvents(first.id);
       expect(events.map((e) => e.payload.views)).toEqual([5, 3]);
       expect(events.reduce((sum, e) => sum + e.payload.views, 0)).toBe(8);
+      expect((await viewsCounted()) - counted).toBe(3);
     });
 
     it('publishes the events through the outbox', async () => {
