@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-import { runCommand, USAGE, UsageError } from './commands.js';
+import { runCommand, runSmokeCommand, USAGE, UsageError } from './commands.js';
 
 try {
-  process.stdout.write(runCommand(process.argv.slice(2), process.cwd()));
+  const [command, ...args] = process.argv.slice(2);
+  if (command === 'smoke') {
+    process.exitCode = await runSmokeCommand(args, (line) => console.log(line));
+  } else {
+    process.stdout.write(runCommand(process.argv.slice(2), process.cwd()));
+  }
 } catch (error) {
   if (error instanceof UsageError) {
     console.error(`${error.message}\n${USAGE}`);

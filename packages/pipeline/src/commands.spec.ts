@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMiniPortal } from '../test/git-repo.js';
-import { runCommand, UsageError } from './commands.js';
+import { runCommand, runSmokeCommand, UsageError } from './commands.js';
 
 describe('runCommand', () => {
   it('prints the affected apps one a line, or as JSON, from anywhere in the repository', () => {
@@ -28,5 +28,17 @@ describe('runCommand', () => {
     expect(() => runCommand(['deploy'], repo.root)).toThrow(UsageError);
     expect(() => runCommand(['affected', '--bsae', 'main'], repo.root)).toThrow(UsageError);
     expect(() => runCommand(['affected', '--base'], repo.root)).toThrow(UsageError);
+  });
+
+  it('refuses smoke options that do not parse, naming the option', async () => {
+    const log = () => undefined;
+    await expect(runSmokeCommand([], log)).rejects.toThrow(/^--url: required/);
+    await expect(runSmokeCommand(['--url', 'localhost:8080'], log)).rejects.toThrow(/^--url: must be http or https/);
+    await expect(runSmokeCommand(['--url', 'not a url'], log)).rejects.toThrow(/^--url: not a URL \(got 'not a url'\)/);
+    await expect(runSmokeCommand(['--url', 'http://localhost:8080', '--wait', 'soon'], log)).rejects.toThrow(
+      /^--wait: must be a number of seconds from 0 to 3600 \(got 'soon'\)/,
+    );
+    await expect(runSmokeCommand(['--url', 'http://localhost:8080', '--unlock-wait=-1'], log)).rejects.toThrow(/^--unlock-wait: /);
+    await expect(runSmokeCommand(['--url', 'http://localhost:8080', '--retries', '3'], log)).rejects.toThrow(UsageError);
   });
 });
