@@ -7,9 +7,13 @@ import type { Logger } from '@portal/observability';
  * - 'crash-before-publish': the change and its events are committed, the
  *   process dies before anything reaches the bus;
  * - 'crash-after-publish': the bus has the events, the process dies before the
- *   outbox marks them sent, so they go out again after the restart.
+ *   outbox marks them sent, so they go out again after the restart;
+ * - 'crash-in-payment': the payment module's next committed events (a payment
+ *   taken) kill the process, whatever else it hosts: a payment bug's blast
+ *   radius is its process (the whole monolith, or only the payment service),
+ *   as `npm run compare` measures.
  */
-export const FAULTS = ['crash-before-publish', 'crash-after-publish'] as const;
+export const FAULTS = ['crash-before-publish', 'crash-after-publish', 'crash-in-payment'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 /** The bus as the outbox relays see it, with the fault armed. SIGKILL: no shutdown hooks run, as in a real crash. */
@@ -24,6 +28,10 @@ export function withFault(bus: EventBus, fault: Fault, logger: Logger): EventBus
     start: () => bus.start(),
     stop: () => bus.stop(),
     publish: async (events) => {
+      if (fault === 'crash-in-payment') {
+        if (events.some((event) => event.name.startsWith('payment.'))) crash();
+        return bus.publish(events);
+      }
       if (fault === 'crash-before-publish') crash();
       await bus.publish(events);
       crash();

@@ -12,7 +12,7 @@ import { KafkaEventBus } from '@portal/event-bus/kafka';
 import { InMemoryEventBus } from '@portal/event-bus/memory';
 import { HealthModule, createHttpApp, jwksVerifier, openApiDocument } from '@portal/http';
 import type { ReadinessCheck, RegisteredRoute } from '@portal/http';
-import { createLogger } from '@portal/observability';
+import { createLogger, metrics } from '@portal/observability';
 import type { Logger } from '@portal/observability';
 import type { DomainContext, DomainDefinition, DomainName } from './domain.js';
 import { FAULTS, withFault } from './faults.js';
@@ -106,6 +106,8 @@ function openApiModule(domain: DomainDefinition): DynamicModule {
 export async function startHost(options: HostOptions): Promise<Host> {
   const config = hostConfig(options);
   const logger = createLogger(options.service, { level: config.LOG_LEVEL });
+  // One host per process in production; a test that starts several in one process sees the last name.
+  metrics().nameService(options.service);
   const databases = new Map<DomainName, Database>();
   const closeDatabases = async () => void (await Promise.all([...databases.values()].map((db) => db.close())));
   try {
@@ -140,7 +142,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     logger.warn('KAFKA_BROKERS is not set: events stay inside this process and reach no other service');
   }
   const bus: EventBus = kafka ?? new InMemoryEventBus({ logger });
-  if (config.FAULT_INJECTION) logger.warn('FAULT_INJECTION is set: this process will crash on its next outbox publish', { fault: config.FAULT_INJECTION });
+  if (config.FAULT_INJECTION) logger.warn('FAULT_INJECTION is set: this process will crash on purpose (see faults.ts)', { fault: config.FAULT_INJECTION });
   const relayBus = config.FAULT_INJECTION ? withFault(bus, config.FAULT_INJECTION, logger) : bus;
   const issuer = options.domains.find((d) => d.localVerifier);
   const verifier = issuer?.localVerifier
@@ -165,6 +167,20 @@ export async function startHost(options: HostOptions): Promise<Host> {
     checks[`${domain.name}-database`] = async () => void (await database.query('SELECT 1'));
   }
   if (kafka) checks.kafka = () => kafka.ping();
+  // Sampled when Prometheus scrapes (every 15 s or so): one count over the
+  // outbox's pending index per module, which is cheaper than a timer that
+  // runs whether anybody looks or not, and never older than the scrape.
+  const backlog = metrics().gauge('portal_outbox_backlog');
+  const oldest = metrics().gauge('portal_outbox_oldest_age_seconds');
+  const stopSampling = metrics().onScrape(async () => {
+    await Promise.all(
+      [...relays].map(async ([module, relay]) => {
+        const { events, oldestAgeSeconds } = await relay.backlog();
+        backlog.set({ module }, events);
+        oldest.set({ module }, oldestAgeSeconds);
+      }),
+    );
+  });
 
   @Module({ imports: [HealthModule.register(checks), ...modules] })
   class HostModule {}
@@ -189,6 +205,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     close: () =>
       (closing ??= (async () => {
         await app.close();
+        stopSampling();
         for (const relay of relays.values()) await relay.stop().catch((error: unknown) => logger.warn('outbox not flushed', { error }));
         await bus.stop();
         await closeDatabases();

@@ -8,7 +8,8 @@ import { MESSAGING_MIGRATION, appendToOutbox, handleOnce } from '@portal/event-b
 import { startHost } from '@portal/host';
 import type { DomainContext, DomainDefinition, Host } from '@portal/host';
 import { openApiDrift, startTestHost } from '@portal/host/testing';
-import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
+import { parseExposition, sampleSum } from '@portal/observability';
+import { createDatabase, promtoolCheckMetrics, startPostgres, waitUntil } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 
 // Two small domains standing in for real ones: blog publishes post.created,
@@ -120,6 +121,31 @@ describe('a monolith host on embedded databases', () => {
     }
   });
 
+  it('serves /metrics: requests by route template, events through the outbox and the bus, outbox backlog per module; promtool finds no problem', { timeout: 90_000 }, async () => {
+    for (const title of ['one', 'two']) {
+      await fetch(`${host.url}/api/blog/posts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title }) });
+    }
+    await waitUntil('both posts counted', 5_000, async () => {
+      const body = (await (await fetch(`${host.url}/api/analytics/counts`)).json()) as Record<string, number>;
+      if (body.posts !== 3) throw new Error(JSON.stringify(body));
+    });
+    await fetch(`${host.url}/api/blog/posts/${crypto.randomUUID()}`);
+    const res = await fetch(`${host.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const samples = parseExposition(text);
+    expect(samples.every((s) => s.labels.service === 'monolith')).toBe(true);
+    expect(sampleSum(samples, 'portal_http_requests_total', { method: 'POST', route: '/api/blog/posts', status: '201' })).toBe(3);
+    expect(sampleSum(samples, 'portal_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
+    expect(sampleSum(samples, 'portal_events_published_total', { event: 'post.created' })).toBe(3);
+    expect(sampleSum(samples, 'portal_events_consumed_total', { group: 'analytics', event: 'post.created', outcome: 'handled' })).toBe(3);
+    for (const module of ['blog', 'analytics']) {
+      expect(samples.find((s) => s.name === 'portal_outbox_backlog' && s.labels.module === module)?.value).toBe(0);
+      expect(samples.find((s) => s.name === 'portal_outbox_oldest_age_seconds' && s.labels.module === module)?.value).toBe(0);
+    }
+    expect(await promtoolCheckMetrics(text)).toEqual([]);
+  });
+
   it('reports readiness per database', async () => {
     const ready = (await (await fetch(`${host.url}/health/ready`)).json()) as unknown;
     expect(ready).toEqual({ status: 'ok', checks: { 'blog-database': 'ok', 'analytics-database': 'ok' } });
@@ -158,6 +184,9 @@ describe('a service host on a real PostgreSQL', () => {
       const { rows } = await second.databases.get('blog')!.query<{ title: string }>('SELECT title FROM posts');
       expect(rows).toEqual([{ title: 'kept' }]);
       expect(second.databases.get('blog')!.kind).toBe('postgres');
+      const text = await (await fetch(`${second.url}/metrics`)).text();
+      expect(parseExposition(text).find((s) => s.name === 'portal_outbox_backlog')?.labels).toEqual({ service: 'blog', module: 'blog' });
+      expect(await promtoolCheckMetrics(text)).toEqual([]);
     } finally {
       await second.close();
     }

@@ -1,0 +1,18 @@
+export { Histogram } from './histogram.js';
+export { checkShape, describeShape, dueBy, rateAt } from './shapes.js';
+export type { LoadShape, OpenShape } from './shapes.js';
+export { MIXES, OPERATIONS, PORTAL_MIX, WEBTOON_HEAVY_MIX, picker, seededRandom, withoutService } from './mix.js';
+export type { Mix, MixEntry, Operation, Random, Request } from './mix.js';
+export { prepare } from './setup.js';
+export type { Content, SetupOptions } from './setup.js';
+export { runLoad, summarize } from './run.js';
+export type { LoadOptions, LoadReport, RequestResult, RouteStats, SecondStats, Summary } from './run.js';
+export { formatReport } from './format.js';
+export { SIZES, compare } from './compare.js';
+export type { CompareOptions, CompareResult, CompareSize, FailureResult, Figures, ScalingRun, Share, ShapeResult } from './compare.js';
+export type { Deployer, ShapeName, Stack } from './stack.js';
+export { processDeployer } from './process.stack.js';
+export { missingFigures, renderMarkdown, writeReport } from './report.js';
+export type { ReportMeta, WrittenReport } from './report.js';
+export { comparePanels, renderChart } from './chart.js';
+export type { Panel } from './chart.js';
