@@ -38,6 +38,7 @@ compose() { "${COMPOSE[@]}" -f "${FILE}" "$@"; }
 containers() {
   local ids
   ids=$(docker ps -aq --filter "label=com.docker.compose.project=${COMPOSE_PROJECT_NAME}")
+  # shellcheck disable=SC2086 # one argument per container id
   [ -z "${ids}" ] || docker inspect -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' ${ids} | sed 's#^/##'
 }
 
