@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, startPostgres, startProcess } from '@portal/testing';
+import { createDatabase, promtoolCheckMetrics, startPostgres, startProcess } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { entry } from './paths.js';
 
@@ -31,6 +31,13 @@ describe.each(SERVICES)('the %s service', (name) => {
       // Only its own module: another domain's routes are not here.
       const other = SERVICES.find((s) => s !== name);
       expect((await fetch(`${service.url}/api/${other}/openapi.json`)).status).toBe(404);
+
+      // Its metrics, labelled with its name, in a text promtool finds nothing wrong with.
+      const metrics = await fetch(`${service.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      expect(text).toMatch(new RegExp(`^portal_http_requests_total\\{[^}]*service="${name}"`, 'm'));
+      expect(await promtoolCheckMetrics(text)).toEqual([]);
     } finally {
       expect(await service.stop('SIGTERM')).toBe(0);
     }
