@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardQueries } from '../monitoring/monitoring.files.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROJECT = `portal-stacktest-${process.pid}`;
@@ -95,7 +96,7 @@ interface UpstreamSnapshot {
 }
 
 describe('the Compose stack, built from the Dockerfile', () => {
-  const ports = { gateway: 0, prometheus: 0 };
+  const ports = { gateway: 0, prometheus: 0, monolith: 0 };
   const env: NodeJS.ProcessEnv = { ...process.env, COMPOSE_PROJECT_NAME: PROJECT, PORTAL_TAG: TAG };
   let composeCommand: string[] = [];
   let started = false;
@@ -147,10 +148,18 @@ describe('the Compose stack, built from the Dockerfile', () => {
 
     ports.gateway = await freePort();
     ports.prometheus = await freePort();
-    Object.assign(env, { GATEWAY_PORT: String(ports.gateway), PROMETHEUS_PORT: String(ports.prometheus), UP_TIMEOUT: '600' });
+    ports.monolith = await freePort();
+    Object.assign(env, {
+      GATEWAY_PORT: String(ports.gateway),
+      PROMETHEUS_PORT: String(ports.prometheus),
+      MONOLITH_PORT: String(ports.monolith),
+      // The monolith runs beside the services, so the monolith-vs-services dashboard has both sides.
+      COMPOSE_PROFILES: 'monolith',
+      UP_TIMEOUT: '600',
+    });
     t0 = Date.now();
     started = true;
-    await mustRun('bash', ['deploy/scripts/compose.sh', 'up', '--scale', `webtoon=${WEBTOON_REPLICAS}`, 'gateway', 'prometheus'], env);
+    await mustRun('bash', ['deploy/scripts/compose.sh', 'up', '--scale', `webtoon=${WEBTOON_REPLICAS}`, 'gateway', 'prometheus', 'monolith'], env);
     console.log(`[stack] up and healthy in ${Math.round((Date.now() - t0) / 1000)}s`);
   }, 40 * MINUTE);
 
@@ -282,4 +291,32 @@ describe('the Compose stack, built from the Dockerfile', () => {
       if (value !== String(WEBTOON_REPLICAS)) throw new Error(`replicas with requests: ${value ?? 'none'}`);
     });
   }, 4 * MINUTE);
+  it('passes the pipeline's smoke test through the gateway (npm run smoke)', async () => {
+    const result = await run('node', ['packages/pipeline/dist/cli.js', 'smoke', '--url', `http://127.0.0.1:${ports.gateway}`, '--wait', '120'], env);
+    expect(result.output).not.toMatch(/smoke test failed/);
+    expect(result.code, result.output).toBe(0);
+  }, 4 * MINUTE);
+
+  it('answers every query of every Grafana dashboard with data after a burst of traffic on both shapes', async () => {
+    // The portal mix (reads, writes, payments) through the gateway and straight at the monolith.
+    for (const url of [`http://127.0.0.1:${ports.gateway}`, `http://127.0.0.1:${ports.monolith}`]) {
+      await mustRun('node', ['packages/loadgen/dist/cli.js', '--url', url, '--seconds', '20', '--rate', '25', '--users', '2'], env);
+    }
+    const prometheus = `http://127.0.0.1:${ports.prometheus}`;
+    const queries = dashboardQueries();
+    expect(queries.length).toBeGreaterThan(10);
+    // rate() over 1m needs two scrapes (10 s apart) after the traffic; give it a bounded while.
+    const empty = await eventually('every dashboard query to return data', 2 * MINUTE, async () => {
+      const missing: string[] = [];
+      for (const { where, expr } of queries) {
+        const response = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        const body = (await response.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+        if (body.status !== 'success') throw new Error(`${where}: ${body.error ?? response.status}`);
+        if ((body.data?.result.length ?? 0) === 0) missing.push(where);
+      }
+      if (missing.length > 0) throw new Error(`no data for ${missing.length} of ${queries.length}: ${missing.join('; ')}`);
+      return missing;
+    });
+    expect(empty).toEqual([]);
+  }, 6 * MINUTE);
 });

@@ -113,8 +113,11 @@ export function authPolicy(verifier: TokenVerifier, rule: AuthRule): Middleware 
         next();
       },
       (error: unknown) => {
-        const detail = (error as { detail?: string }).detail ?? (error instanceof Error ? error.message : 'token: invalid');
-        sendProblem(res, 401, detail, { 'www-authenticate': 'Bearer error="invalid_token"' });
+        const problem = error as { status?: number; detail?: string; extra?: { headers?: Record<string, string> } };
+        const detail = problem.detail ?? (error instanceof Error ? error.message : 'token: invalid');
+        // The auth service's keys are out of reach: 503 and retry, not "sign in again".
+        if (problem.status === 503) sendProblem(res, 503, detail, problem.extra?.headers ?? {});
+        else sendProblem(res, 401, detail, { 'www-authenticate': 'Bearer error="invalid_token"' });
       },
     );
   };

@@ -158,6 +158,20 @@ describe('security', () => {
     expect(forgedCase.headers['x-user-id']).toBeUndefined();
   });
 
+  it("answers 503 with Retry-After, not 401, while the auth service's keys cannot be fetched", async () => {
+    const keyless = await startGatewayProcess({ WEBTOON_URLS: DEAD, PAYMENT_URLS: DEAD, AUTH_JWKS_URL: `${DEAD}/api/auth/.well-known/jwks.json` });
+    try {
+      const res = await fetch(`${keyless.url}/api/payment/payments`, { headers: { authorization: `Bearer ${await sign()}` } });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/signing keys cannot be fetched/);
+      // Without a token nothing needs the keys: still 401.
+      expect((await fetch(`${keyless.url}/api/payment/payments`)).status).toBe(401);
+    } finally {
+      await keyless.stop();
+    }
+  });
+
   it('lets signing up and signing in through without a token', async () => {
     for (const path of ['/api/auth/register', '/api/auth/login']) {
       const res = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@b.c"}' });

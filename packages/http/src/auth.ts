@@ -2,7 +2,7 @@ import { Inject, Injectable, createParamDecorator } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
-import { unauthorized } from './problem.js';
+import { unauthorized, unavailable } from './problem.js';
 
 /** What the auth service puts in a token, and what every verifier insists on. */
 export const TOKEN = { issuer: 'portal-auth', audience: 'portal', algorithm: 'EdDSA' } as const;
@@ -34,6 +34,9 @@ export function keySetVerifier(keys: JWTVerifyGetKey): TokenVerifier {
         if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') throw unauthorized('token: missing sub or email');
         return { userId: payload.sub, email: payload.email };
       } catch (error) {
+        // No keys to check against says nothing about the token: the client
+        // should retry, not sign in again.
+        if (keysUnavailable(error)) throw unavailable(`the auth service's signing keys cannot be fetched now (${(error as Error).message}); try again`);
         throw unauthorized(`token: ${reasonOf(error)}`);
       }
     },
@@ -43,6 +46,15 @@ export function keySetVerifier(keys: JWTVerifyGetKey): TokenVerifier {
 /** Verifies against the auth service's published JWKS, fetched and cached. */
 export function jwksVerifier(jwksUrl: string): TokenVerifier {
   return keySetVerifier(createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 5_000, cacheMaxAge: 60_000 }));
+}
+
+/** The key set could not be fetched: unreachable, too slow, or not answering with a key set. */
+function keysUnavailable(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout) return true;
+  // fetch() rejects with a bare TypeError when the address cannot be reached.
+  if (error instanceof TypeError && error.message === 'fetch failed') return true;
+  // jose's remote key set: a non-200 answer or a body that is not JSON.
+  return error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(error.message);
 }
 
 function reasonOf(error: unknown): string {

@@ -38,5 +38,8 @@ export const conflict = (detail: string) =>
   new ProblemException(409, detail, { type: 'https://portal.example/problems/conflict' });
 export const unauthorized = (detail: string) =>
   new ProblemException(401, detail, { type: 'https://portal.example/problems/unauthorized', headers: { 'www-authenticate': 'Bearer' } });
+/** A dependency is down: the client may try again; Retry-After says when. */
+export const unavailable = (detail: string, retryAfterSeconds = 5) =>
+  new ProblemException(503, detail, { type: 'https://portal.example/problems/unavailable', headers: { 'retry-after': String(retryAfterSeconds) } });
 export const forbidden = (detail: string) =>
   new ProblemException(403, detail, { type: 'https://portal.example/problems/forbidden' });
