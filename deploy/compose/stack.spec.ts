@@ -291,7 +291,7 @@ describe('the Compose stack, built from the Dockerfile', () => {
       if (value !== String(WEBTOON_REPLICAS)) throw new Error(`replicas with requests: ${value ?? 'none'}`);
     });
   }, 4 * MINUTE);
-  it('passes the pipeline's smoke test through the gateway (npm run smoke)', async () => {
+  it("passes the pipeline's smoke test through the gateway (npm run smoke)", async () => {
     const result = await run('node', ['packages/pipeline/dist/cli.js', 'smoke', '--url', `http://127.0.0.1:${ports.gateway}`, '--wait', '120'], env);
     expect(result.output).not.toMatch(/smoke test failed/);
     expect(result.code, result.output).toBe(0);
