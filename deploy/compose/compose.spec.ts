@@ -49,7 +49,7 @@ describe('docker-compose.yml', () => {
       if (name !== 'auth') expect(env.AUTH_JWKS_URL, name).toBe(`http://auth:${APPS.auth}/api/auth/.well-known/jwks.json`);
       expect(services[name]?.depends_on, name).toEqual({ postgres: { condition: 'service_healthy' }, kafka: { condition: 'service_healthy' } });
     }
-    expect(services.postgres?.volumes).toContain('./postgres/init-databases.sh:/docker-entrypoint-initdb.d/10-init-databases.sh:ro');
+    expect(services.postgres?.volumes).toContain('../k8s/base/postgres-init.sh:/docker-entrypoint-initdb.d/10-postgres-init.sh:ro');
   });
 
   it('points the gateway at every service through Docker DNS on the service port, after all are healthy', () => {
