@@ -98,6 +98,40 @@ async function copiesOnTheBus(paymentId: string): Promise<number> {
   return copies;
 }
 
+/**
+ * Resolves once nothing is in flight towards analytics: every running
+ * service's outbox is empty (its /metrics samples the backlog when asked) and
+ * analytics' consumer group has committed every topic to its end. A count
+ * read before that could still grow by an earlier test's events.
+ */
+async function settled(): Promise<void> {
+  const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await waitUntil('every outbox sent and analytics caught up', 30_000, async () => {
+      for (const name of SERVICES) {
+        const text = await (await fetch(url(name, '/metrics'))).text();
+        const backlog = text
+          .split('\n')
+          .filter((line) => line.startsWith('portal_outbox_backlog'))
+          .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+        if (backlog > 0) throw new Error(`${name}: ${backlog} events still in its outbox`);
+      }
+      // Every event topic, also one the group has not committed on yet.
+      const topics = (await admin.listTopics()).filter((topic) => /^portal\.[a-z]+\.events$/.test(topic));
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: 'analytics', topics })) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        for (const { partition, high } of ends) {
+          const committed = Number(partitions.find((p) => p.partition === partition)?.offset ?? -1);
+          if (Number(high) > 0 && committed < Number(high)) throw new Error(`analytics behind on ${topic}[${partition}]: ${committed} of ${high}`);
+        }
+      }
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function exited(service: ServiceProcess): Promise<NodeJS.Signals | number | null> {
   const { child } = service;
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.signalCode ?? child.exitCode);
@@ -135,6 +169,7 @@ describe('services on Kafka, each in its own process', () => {
     const techArticles = async () =>
       (await json<{ items: { category: string; articles: number }[] }>(url('analytics', '/api/analytics/articles/by-category'))).body.items.find((i) => i.category === 'tech')
         ?.articles ?? 0;
+    await settled();
     const before = { totals: await totals(), views: await trendingViews(), articles: await techArticles() };
     const { token } = await signUp();
     const article = await post(url('news', '/api/news/articles'), { title: 'Across the bus', body: 'Published in news, counted in analytics.', category: 'tech' }, { authorization: `Bearer ${token}` });
@@ -142,9 +177,12 @@ describe('services on Kafka, each in its own process', () => {
     for (let i = 0; i < 3; i += 1) expect((await fetch(url('webtoon', `/api/webtoon/episodes/${NIGHT_MARKET_EPISODE}`))).status).toBe(200);
 
     // Views travel in batches (one episode.viewed per episode and second), so wait for the count, not for one event.
-    await waitUntil('analytics counts the article and the three views', 30_000, async () => {
-      const [views, articles] = [await trendingViews(), await techArticles()];
-      if (views < before.views + 3 || articles < before.articles + 1) throw new Error(`views ${views - before.views}/3, articles ${articles - before.articles}/1`);
+    await waitUntil('analytics counts the article, the three views and the sign-up', 30_000, async () => {
+      const [views, articles, users] = [await trendingViews(), await techArticles(), (await totals())['user.registered'] ?? 0];
+      const registered = before.totals['user.registered'] ?? 0;
+      if (views < before.views + 3 || articles < before.articles + 1 || users < registered + 1) {
+        throw new Error(`views ${views - before.views}/3, articles ${articles - before.articles}/1, sign-ups ${users - registered}/1`);
+      }
     });
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await trendingViews()).toBe(before.views + 3);
