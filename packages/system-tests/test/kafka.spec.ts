@@ -108,7 +108,7 @@ async function settled(): Promise<void> {
   const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await waitUntil('every outbox sent and analytics caught up', 30_000, async () => {
+    await waitUntil('every outbox sent and analytics caught up', 60_000, async () => {
       for (const name of SERVICES) {
         const text = await (await fetch(url(name, '/metrics'))).text();
         const backlog = text
@@ -197,6 +197,7 @@ describe('services on Kafka, each in its own process', () => {
     ['crash-after-publish', 2],
   ] as const)('payment killed by %s', (fault, copies) => {
     it('still unlocks the episode after the restart, once, and charges once', async () => {
+      await settled();
       const before = await totals();
       const { token } = await signUp();
       await running.payment.stop('SIGTERM');
@@ -238,6 +239,7 @@ describe('services on Kafka, each in its own process', () => {
   });
 
   it('loses nothing when producer and consumer get SIGTERM under load', async () => {
+    await settled();
     const before = await totals();
     const { token } = await signUp();
     const news = new pg.Client({ connectionString: databases.news });
