@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { APPS } from '../docker/prune.js';
 
 /** The files the monitoring tests read, and the queries inside them. */
 export const MONITORING_DIR = dirname(fileURLToPath(import.meta.url));
@@ -15,17 +16,8 @@ export const RULES_MOUNT = '/etc/prometheus/rules';
 export const RULES_GLOB = `${RULES_MOUNT}/*.rules.yml`;
 /** The uid of the provisioned data source, which every panel must name. */
 export const DATASOURCE_UID = 'prometheus';
-/** The apps Prometheus scrapes, with the port each serves /metrics on. */
-export const SCRAPED_APPS: Readonly<Record<string, number>> = {
-  gateway: 8080,
-  news: 3001,
-  blog: 3002,
-  webtoon: 3003,
-  payment: 3004,
-  auth: 3005,
-  analytics: 3006,
-  monolith: 3000,
-};
+/** The apps Prometheus scrapes, with the port each serves /metrics on: every deployable app. */
+export const SCRAPED_APPS: Readonly<Record<string, number>> = APPS;
 
 export function readYaml<T>(path: string): T {
   return parse(readFileSync(path, 'utf8')) as T;
