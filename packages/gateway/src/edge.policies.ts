@@ -24,14 +24,30 @@ export function requestIdPolicy(): Middleware {
   };
 }
 
+/**
+ * CORS headers for the allowed origins. With a list of origins, a request
+ * that names another origin is refused with 403 rather than passed on without
+ * the headers: the browser would hide the answer, but a write would already
+ * have happened upstream.
+ */
 export function corsPolicy(origins: '*' | readonly string[]): Middleware {
-  return cors({
+  const headers = cors({
     origin: origins === '*' ? '*' : [...origins],
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
     exposedHeaders: ['x-request-id', 'retry-after', 'location'],
     maxAge: 600,
   }) as Middleware;
+  if (origins === '*') return headers;
+  const allowed = new Set(origins);
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowed.has(origin)) {
+      sendProblem(res, 403, `header.origin: ${JSON.stringify(origin.slice(0, 200))} may not call this API; allowed: ${[...allowed].join(', ')}`);
+      return;
+    }
+    headers(req, res, next);
+  };
 }
 
 /** Per client address; 429 with Retry-After past the limit. */

@@ -29,6 +29,10 @@ export interface Plugin {
   readonly policies: readonly string[];
   init(context: PluginContext): void;
 }
+export interface PortalPlugin extends Plugin {
+  /** The paths of the routes it serves itself on the gateway's port (ahead of every pipeline). */
+  readonly ownRoutes: readonly string[];
+}
 
 /** What the policies work with, built once from the checked settings. */
 export interface GatewayState {
@@ -56,7 +60,7 @@ const schema = (name: string, properties: Record<string, unknown> = {}, required
 });
 
 /** Our express-gateway plugin: the portal's policies, health routes, and the admin listing of upstreams. */
-export function portalPlugin(state: GatewayState): Plugin {
+export function portalPlugin(state: GatewayState): PortalPlugin {
   const policies: Policy[] = [
     {
       // First in every pipeline, so it also times and counts each request under the pipeline's route.
@@ -94,28 +98,32 @@ export function portalPlugin(state: GatewayState): Plugin {
     },
     { name: 'portal-not-found', schema: schema('portal-not-found'), policy: () => notFoundPolicy() },
   ];
+  const ownRoutes: Record<string, Route> = {
+    // The gateway's own liveness: it answers. Upstreams' health is /upstreams on the admin port.
+    '/health/live': (_req, res) => json(res, 200, { status: 'ok' }),
+    '/health/ready': (_req, res) => json(res, 200, { status: 'ok' }),
+    // Prometheus scrapes the gateway's port, like every service's; not counted as traffic.
+    '/metrics': (_req, res) => {
+      state.metrics.exposition().then(
+        ({ contentType, text }) => {
+          res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+          res.end(text);
+        },
+        (error: unknown) => {
+          state.logger.error('metrics exposition failed', { error });
+          json(res, 500, { status: 'error' });
+        },
+      );
+    },
+  };
   return {
     version: '1.2.0',
     policies: policies.map((p) => p.name),
+    ownRoutes: Object.keys(ownRoutes),
     init(context) {
       for (const policy of policies) context.registerPolicy(policy);
       context.registerGatewayRoute((app) => {
-        // The gateway's own liveness: it answers. Upstreams' health is /upstreams on the admin port.
-        app.get('/health/live', (_req, res) => json(res, 200, { status: 'ok' }));
-        app.get('/health/ready', (_req, res) => json(res, 200, { status: 'ok' }));
-        // Prometheus scrapes the gateway's port, like every service's; not counted as traffic.
-        app.get('/metrics', (_req, res) => {
-          state.metrics.exposition().then(
-            ({ contentType, text }) => {
-              res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
-              res.end(text);
-            },
-            (error: unknown) => {
-              state.logger.error('metrics exposition failed', { error });
-              json(res, 500, { status: 'error' });
-            },
-          );
-        });
+        for (const [path, route] of Object.entries(ownRoutes)) app.get(path, route);
       });
       context.registerAdminRoute((app) => {
         app.get('/upstreams', (_req, res) => json(res, 200, { services: [...state.services.values()].map((s) => s.snapshot()) }));

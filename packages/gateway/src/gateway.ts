@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '@portal/config';
@@ -10,6 +10,8 @@ import { SERVICE_NAMES, gatewayConfig } from './gateway.config.js';
 import { GatewayMetrics } from './gateway.metrics.js';
 import type { GatewayConfig, ServiceName } from './gateway.config.js';
 import { portalPlugin } from './gateway.plugin.js';
+import { pipelineDispatch } from './pipeline.dispatch.js';
+import type { EgGatewayConfig, PolicyRegistry } from './pipeline.dispatch.js';
 import type { Plugin, PluginContext } from './gateway.plugin.js';
 import { RateLimiter } from './rate.limiter.js';
 import { UpstreamService } from './upstream.pool.js';
@@ -94,15 +96,34 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   process.env.EG_CONFIG_DIR = CONFIG_DIR;
   // Instances come and go through discovery; the route table changes with a deploy, not a file watch.
   process.env.EG_DISABLE_CONFIG_WATCH = 'true';
-  const egConfig = require('express-gateway/lib/config') as { gatewayConfig: Record<string, unknown> };
+  const egConfig = require('express-gateway/lib/config') as { gatewayConfig: EgGatewayConfig & Record<string, unknown> };
   egConfig.gatewayConfig.http = { port: config.port, hostname: config.host };
   egConfig.gatewayConfig.admin = { port: config.adminPort, host: config.adminHost };
   const loadPlugins = (require('express-gateway/lib/plugins') as { load(o: { config: unknown }): LoadedPlugins }).load;
-  const plugins = addPlugin(loadPlugins({ config: egConfig }), plugin);
+  const loaded = loadPlugins({ config: egConfig });
+  const otherExtensions = loaded.policies.length + loaded.gatewayRoutes.length + loaded.conditions.length;
+  const plugins = addPlugin(loaded, plugin);
   const startServer = require('express-gateway/lib/gateway') as (o: { plugins: unknown; config: unknown }) => Promise<{ app: Server }>;
   const startAdmin = require('express-gateway/lib/rest') as (o: { plugins: unknown; config: unknown }) => Promise<Server>;
   const { app: server } = await startServer({ plugins, config: egConfig });
   const admin = await startAdmin({ plugins, config: egConfig });
+  const dispatch = pipelineDispatch({
+    config: egConfig.gatewayConfig,
+    egConfig,
+    registry: require('express-gateway/lib/policies') as PolicyRegistry,
+    ours: new Set(plugin.policies),
+    ownRoutes: plugin.ownRoutes,
+    otherExtensions,
+    logger,
+  });
+  // Ahead of express-gateway's app: what the dispatch does not take goes on to it (see pipeline.dispatch.ts).
+  const [viaExpressGateway] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (!viaExpressGateway) throw new Error('express-gateway started its server without a request handler');
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!dispatch(req, res)) viaExpressGateway(req, res);
+  });
+  logger.info('pipelines', dispatch.plan);
   // Longer than any load balancer's idle timeout in front, so it never reuses a connection we just closed.
   server.keepAliveTimeout = 65_000;
 

@@ -67,6 +67,8 @@ beforeAll(async () => {
     EJECT_MS: String(EJECT_MS),
     RATE_LIMIT_PER_SECOND: '100000',
     RATE_LIMIT_BURST: '100000',
+    // For the start-up line that says which pipelines run outside Express.
+    LOG_LEVEL: 'info',
   });
 });
 
@@ -85,6 +87,20 @@ describe('routing', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('application/problem+json');
     expect(await missing.json()).toMatchObject({ status: 404, title: 'Not Found', detail: 'no route for GET /api/nothing/here' });
+  });
+
+  it("runs every pipeline of gateway.config.yml outside express-gateway's Express dispatch, and leaves its own routes to it", async () => {
+    const line = gateway
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"msg":"pipelines"'));
+    expect(line, 'the start-up line listing the pipelines').toBeDefined();
+    const plan = JSON.parse(line ?? '{}') as { direct: string[]; express: Record<string, string> };
+    expect(plan.direct.toSorted()).toEqual(['analytics', 'auth', 'blog', 'news', 'payment', 'unknown', 'webtoon']);
+    expect(plan.express).toEqual({});
+    // Registered by our plugin on express-gateway's app, ahead of the catch-all pipeline.
+    expect((await get('/health/live')).status).toBe(200);
+    expect((await get('/metrics')).headers.get('content-type')).toMatch(/^text\/plain/);
   });
 
   it('keeps a sane x-request-id, replaces a bad one, and sends it upstream and back', async () => {

@@ -1,0 +1,47 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { corsPolicy } from './edge.policies.js';
+import type { Middleware } from './edge.policies.js';
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+/** `policy` in front of an upstream that answers 200 "passed". */
+async function behind(policy: Middleware): Promise<string> {
+  server = createServer((req, res) => policy(req, res, () => res.writeHead(200).end('passed')));
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
+describe('corsPolicy', () => {
+  it('lets allowed origins and requests without an Origin through, with the CORS headers for the former', async () => {
+    const url = await behind(corsPolicy(['https://portal.example', 'https://admin.portal.example']));
+    const allowed = await fetch(url, { headers: { origin: 'https://admin.portal.example' } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://admin.portal.example');
+    expect(allowed.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    const noOrigin = await fetch(url);
+    expect(await noOrigin.text()).toBe('passed');
+    const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: 'https://portal.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+  });
+
+  it('refuses another origin with a 403 problem naming the header, preflight or not', async () => {
+    const url = await behind(corsPolicy(['https://portal.example']));
+    for (const method of ['POST', 'OPTIONS']) {
+      const res = await fetch(url, { method, headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+      expect(res.status, method).toBe(403);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ status: 403, title: 'Forbidden', detail: expect.stringMatching(/^header\.origin: "https:\/\/evil\.example" may not call this API/) });
+    }
+  });
+
+  it('allows every origin with "*"', async () => {
+    const url = await behind(corsPolicy('*'));
+    const res = await fetch(url, { headers: { origin: 'https://anywhere.example' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
