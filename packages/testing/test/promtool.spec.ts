@@ -1,5 +1,6 @@
+// Runs promtool from the Prometheus image in a container: an integration test.
 import { describe, expect, it } from 'vitest';
-import { promtoolCheckMetrics } from './promtool.js';
+import { promtoolCheckMetrics } from '@portal/testing';
 
 describe('promtoolCheckMetrics', { timeout: 90_000 }, () => {
   it('passes a clean exposition and names the problems of a bad one', async () => {
