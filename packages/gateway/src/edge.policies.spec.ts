@@ -26,6 +26,12 @@ describe('corsPolicy', () => {
     expect(await noOrigin.text()).toBe('passed');
     const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: 'https://portal.example', 'access-control-request-method': 'POST' } });
     expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://portal.example');
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,HEAD,POST,PUT,PATCH,DELETE');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization,content-type,idempotency-key,x-request-id');
+    expect(preflight.headers.get('access-control-max-age')).toBe('600');
+    expect(preflight.headers.get('vary')).toBe('Origin');
+    expect(await preflight.text()).toBe('');
   });
 
   it('refuses another origin with a 403 problem naming the header, preflight or not', async () => {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { Logger } from '@portal/observability';
 import { ROUTED_INSTANCE, ROUTED_UPSTREAM } from './gateway.metrics.js';
 import type { GatewayMetrics, RoutedRequest } from './gateway.metrics.js';
@@ -27,6 +28,14 @@ type ProxiedRequest = RoutedRequest & { [REQUEST_BODY]?: Readable; originalUrl?:
 export class PayloadTooLarge extends Error {
   override readonly name = 'PayloadTooLarge';
 }
+
+/** Why the gateway aborts an upstream request: its client closed the connection first. */
+class ClientGone extends Error {
+  override readonly name = 'ClientGone';
+}
+
+/** The controller undici hands a dispatch handler (undici's Dispatcher.DispatchController). */
+type Dispatch = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
 
 function upstreamHeaders(req: IncomingMessage): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
@@ -75,6 +84,9 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
   const path = request.originalUrl ?? req.url ?? '/';
   const metrics = options.metrics;
   request[ROUTED_UPSTREAM] = service;
+  // The upstream request under way (a retry replaces it), and whether the client's leaving is watched yet.
+  let upstream: Dispatch | undefined;
+  let clientWatched = false;
 
   const attempt = (except: Instance | undefined, retriesLeft: number, admitted = false): void => {
     const breaker = service.breaker;
@@ -93,58 +105,82 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
     }
     request[ROUTED_INSTANCE] = instance;
     let answered = false;
-    instance.dispatcher.stream(
+    // dispatch() with a handler writing straight to the response, not stream(): no Writable
+    // pipeline per request; measured ~25 % less CPU per proxied request (docs/architecture.md).
+    instance.dispatcher.dispatch(
       {
         path,
-        method: method as 'GET',
+        method,
         headers,
         body: hasBody ? (request[REQUEST_BODY] ?? (req as Readable)) : null,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       },
-      ({ statusCode, headers: upstream }) => {
-        answered = true;
-        service.answered(instance, statusCode);
-        if (statusCode >= 502 && statusCode <= 504) breaker.failure();
-        else breaker.success();
-        res.writeHead(statusCode, responseHeaders(upstream));
-        return res;
-      },
-      (error) => {
-        if (!error) return;
-        if (answered || res.headersSent) {
-          // The answer was under way: all that is left is to cut it short, so the client sees it is incomplete.
-          metrics?.upstreamError(service, instance, TIMEOUTS.has(codeOf(error)) ? 'timeout' : 'reset');
-          res.destroy();
-          return;
-        }
-        if (error instanceof PayloadTooLarge || (error as { cause?: unknown }).cause instanceof PayloadTooLarge) {
-          sendProblem(res, 413, error.message, { connection: 'close' });
-          return;
-        }
-        const code = codeOf(error);
-        if (TIMEOUTS.has(code)) {
-          metrics?.upstreamError(service, instance, 'timeout');
-          service.failed(instance, `no answer within ${options.timeoutMs} ms`);
-          breaker.failure();
-          sendProblem(res, 504, `the ${service.name} service did not answer within ${options.timeoutMs} ms`);
-          return;
-        }
-        if (CONNECT_ERRORS.has(code)) {
-          metrics?.upstreamError(service, instance, RESETS.has(code) ? 'reset' : 'connect');
-          service.failed(instance, code);
-          if (!hasBody && (method === 'GET' || method === 'HEAD') && retriesLeft > 0) {
-            attempt(instance, retriesLeft - 1, true);
+      {
+        onRequestStart(controller) {
+          upstream = controller;
+          // The client left: stop the upstream request too, rather than read an answer nobody gets.
+          if (!clientWatched) {
+            clientWatched = true;
+            res.on('close', () => {
+              if (!res.writableFinished) upstream?.abort(new ClientGone());
+            });
+          }
+        },
+        onResponseStart(controller, statusCode, upstreamHeaders) {
+          // 1xx answers are the upstream's business with us; the client gets the final one.
+          if (statusCode < 200) return;
+          answered = true;
+          service.answered(instance, statusCode);
+          if (statusCode >= 502 && statusCode <= 504) breaker.failure();
+          else breaker.success();
+          res.writeHead(statusCode, responseHeaders(upstreamHeaders as Record<string, string | string[] | undefined>));
+        },
+        onResponseData(controller, chunk) {
+          if (!res.write(chunk)) {
+            controller.pause();
+            res.once('drain', () => controller.resume());
+          }
+        },
+        onResponseEnd() {
+          res.end();
+        },
+        onResponseError(_controller, error) {
+          if (error instanceof ClientGone) return;
+          if (answered || res.headersSent) {
+            // The answer was under way: all that is left is to cut it short, so the client sees it is incomplete.
+            metrics?.upstreamError(service, instance, TIMEOUTS.has(codeOf(error)) ? 'timeout' : 'reset');
+            res.destroy();
             return;
           }
+          if (error instanceof PayloadTooLarge || (error as { cause?: unknown }).cause instanceof PayloadTooLarge) {
+            sendProblem(res, 413, (error instanceof PayloadTooLarge ? error : (error.cause as Error)).message, { connection: 'close' });
+            return;
+          }
+          const code = codeOf(error);
+          if (TIMEOUTS.has(code)) {
+            metrics?.upstreamError(service, instance, 'timeout');
+            service.failed(instance, `no answer within ${options.timeoutMs} ms`);
+            breaker.failure();
+            sendProblem(res, 504, `the ${service.name} service did not answer within ${options.timeoutMs} ms`);
+            return;
+          }
+          if (CONNECT_ERRORS.has(code)) {
+            metrics?.upstreamError(service, instance, RESETS.has(code) ? 'reset' : 'connect');
+            service.failed(instance, code);
+            if (!hasBody && (method === 'GET' || method === 'HEAD') && retriesLeft > 0) {
+              attempt(instance, retriesLeft - 1, true);
+              return;
+            }
+            breaker.failure();
+            sendProblem(res, 502, `the ${service.name} service could not be reached (${code})`);
+            return;
+          }
+          options.logger.error('proxy failed', { service: service.name, instance: instance.url, error });
+          metrics?.upstreamError(service, instance, 'reset');
           breaker.failure();
-          sendProblem(res, 502, `the ${service.name} service could not be reached (${code})`);
-          return;
-        }
-        options.logger.error('proxy failed', { service: service.name, instance: instance.url, error });
-        metrics?.upstreamError(service, instance, 'reset');
-        breaker.failure();
-        sendProblem(res, 502, `the ${service.name} service failed to answer (${code})`);
+          sendProblem(res, 502, `the ${service.name} service failed to answer (${code})`);
+        },
       },
     );
   };

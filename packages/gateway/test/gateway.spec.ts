@@ -33,7 +33,7 @@ async function serveKeySet(body: unknown): Promise<{ server: Server; url: string
   return { server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/auth/.well-known/jwks.json` };
 }
 
-const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gateway.url}${path}`, { headers });
+const get = (path: string, headers: Record<string, string> = {}, signal?: AbortSignal) => fetch(`${gateway.url}${path}`, { headers, signal });
 const echo = async (res: Response) => (await res.json()) as Echo;
 
 beforeAll(async () => {
@@ -121,6 +121,17 @@ describe('routing', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+
+  it('stops the upstream request when its client leaves', async () => {
+    const news = others[0] as ServiceProcess;
+    const started = Date.now();
+    await expect(get('/api/news/slow-and-left', {}, AbortSignal.timeout(200))).rejects.toThrow();
+    while (!news.output().includes('connection closed before the answer to /api/news/slow-and-left') && Date.now() - started < 5_000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Before the upstream timeout would have closed it: the gateway gave up when its client did.
+    expect(Date.now() - started).toBeLessThan(UPSTREAM_TIMEOUT_MS);
   });
 
   it('answers 504 when an instance does not answer within the upstream timeout', async () => {
