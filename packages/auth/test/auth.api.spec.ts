@@ -6,7 +6,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { AccessToken, JwkSet, Me, User } from '@portal/contracts/api/auth';
 import { MESSAGING_MIGRATION } from '@portal/event-bus';
 import type { DomainDefinition, Host } from '@portal/host';
-import { call, openApiDrift, startTestHost } from '@portal/host/testing';
+import { assertTooLarge, call, countRows, openApiDrift, overLimit, startTestHost } from '@portal/host/testing';
 import { AuthGuard, CurrentUser, TOKEN, TOKEN_VERIFIER } from '@portal/http';
 import type { AuthenticatedUser } from '@portal/http';
 import { createDatabase, startPostgres } from '@portal/testing';
@@ -120,6 +120,16 @@ describe('the auth API on PostgreSQL', () => {
     const noPassword = await call<ProblemBody>(host.url, 'POST', '/api/auth/login', { body: { email: 'a@example.com' } });
     expect(noPassword.status).toBe(400);
     expect(noPassword.body.errors?.map((e) => e.field)).toEqual(['body.password']);
+  });
+
+  it('answers 413 with a problem to a registration over the body limit, and writes nothing', async () => {
+    const db = host.databases.get('auth')!;
+    const before = await countRows(db, ['users', 'outbox']);
+    const email = uniqueEmail('oversized');
+    const res = await call(host.url, 'POST', '/api/auth/register', { body: { email, password: 'a long enough password', displayName: overLimit() } });
+    assertTooLarge(res);
+    expect(await countRows(db, ['users', 'outbox'])).toEqual(before);
+    expect((await db.query('SELECT 1 FROM users WHERE email = $1', [email])).rows).toHaveLength(0);
   });
 
   it('answers a wrong password and an unknown email alike', async () => {

@@ -5,7 +5,7 @@ import type { Page, Problem } from '@portal/contracts/api';
 import type { Comment, Post } from '@portal/contracts/api/blog';
 import type { Database } from '@portal/db';
 import type { Host } from '@portal/host';
-import { call, fakeAuth, fieldsOf, openApiDrift, readOutbox, startTestHost, walk } from '@portal/host/testing';
+import { assertTooLarge, call, countRows, fakeAuth, fieldsOf, openApiDrift, overLimit, readOutbox, startTestHost, walk } from '@portal/host/testing';
 import { encodeCursor } from '@portal/http';
 import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
@@ -125,6 +125,12 @@ describe('the blog API on PostgreSQL', () => {
       const post = await write('t'.repeat(200), 'b'.repeat(50_000));
       expect(post.title).toHaveLength(200);
       expect(post.body).toHaveLength(50_000);
+    });
+
+    it('answers 413 with a problem to a post over the body limit, and writes nothing', async () => {
+      const before = await countRows(db, ['posts', 'outbox']);
+      assertTooLarge(await call(host.url, 'POST', '/api/blog/posts', { token, body: { title: 'Oversized', body: overLimit() } }));
+      expect(await countRows(db, ['posts', 'outbox'])).toEqual(before);
     });
 
     it('needs a valid bearer token to write', async () => {

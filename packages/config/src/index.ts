@@ -76,15 +76,15 @@ export async function runProcess<T extends Closable>(options: RunProcessOptions<
     }
     throw error;
   }
-  options.ready(started, Date.now() - began);
   const log = options.log(started);
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });
-    const force = setTimeout(() => {
+    // Not unref'd: a close() that never settles with nothing left open would
+    // otherwise let Node end on its own, with 0, as if it had closed cleanly.
+    setTimeout(() => {
       log.error('shutdown took too long; exiting');
       process.exit(1);
     }, options.shutdownBoundMs ?? 10_000);
-    force.unref();
     started.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -95,5 +95,8 @@ export async function runProcess<T extends Closable>(options: RunProcessOptions<
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Only now: whoever waits for the ready line may stop the process at once,
+  // and a signal before the handlers would kill it without closing anything.
+  options.ready(started, Date.now() - began);
   return started;
 }

@@ -1,4 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
+import type { z } from 'zod';
 import type { EventBus } from '@portal/contracts';
 import type { Database, Migration } from '@portal/db';
 import type { OpenApiInfo, RouteDoc, TokenVerifier } from '@portal/http';
@@ -17,6 +18,8 @@ export interface DomainContext {
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
   readonly seedDemoData: boolean;
+  /** The values of this domain's own `settings`, parsed. */
+  readonly settings: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -29,6 +32,13 @@ export interface DomainDefinition {
   readonly migrations: readonly Migration[];
   /** The NestJS module with its controllers under /api/<name>. */
   module(context: DomainContext): DynamicModule;
+  /**
+   * Environment variables of its own, checked with the host's at start-up (a
+   * bad value stops the process, naming it) and handed over as
+   * `context.settings`. Prefix them with the domain's name: in the monolith
+   * every domain reads the same environment.
+   */
+  readonly settings?: z.ZodRawShape;
   /** Its OpenAPI description; the host serves it at /api/<name>/openapi.json. */
   readonly api: { readonly info: OpenApiInfo; readonly routes: readonly RouteDoc[] };
   /**

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { Controller, Get, Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -47,12 +48,22 @@ export interface Host {
 
 const databaseVar = (name: DomainName) => `${name.toUpperCase()}_DATABASE_URL`;
 
+/**
+ * Request bodies larger than this get 413 unless BODY_LIMIT_BYTES says otherwise.
+ * The gateway's default too; room for the largest valid body (an episode of
+ * 100,000 characters, several bytes each in UTF-8 or as JSON escapes).
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 1_048_576;
+
 function hostConfig(options: HostOptions) {
   const env = options.env ?? process.env;
   const single = options.domains.length === 1;
   const urls = Object.fromEntries(options.domains.map((d) => [databaseVar(d.name), z.url().optional()]));
+  // Checked with the host's own, so one start-up error names every bad variable.
+  const domainSettings: z.ZodRawShape = Object.assign({}, ...options.domains.map((d) => d.settings ?? {}));
   const config = loadConfig(
     {
+      ...domainSettings,
       PORT: port(options.defaultPort),
       HOST: z.string().min(1).default('0.0.0.0'),
       DATABASE_URL: z.url().optional(),
@@ -60,7 +71,7 @@ function hostConfig(options: HostOptions) {
       DATA_DIR: z.string().min(1).optional(),
       SEED_DEMO_DATA: flag(true),
       LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-      BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(65_536),
+      BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(DEFAULT_BODY_LIMIT_BYTES),
       AUTH_JWKS_URL: z.url().default('http://localhost:3005/api/auth/.well-known/jwks.json'),
       FAULT_INJECTION: z.enum(FAULTS).optional(),
       ...(options.shape === 'monolith'
@@ -162,6 +173,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       verifier,
       logger: logger.child({ domain: domain.name }),
       seedDemoData: config.SEED_DEMO_DATA,
+      settings: Object.fromEntries(Object.keys(domain.settings ?? {}).map((key) => [key, (config as Record<string, unknown>)[key]])),
     };
     modules.push(domain.module(context), openApiModule(domain));
     checks[`${domain.name}-database`] = async () => void (await database.query('SELECT 1'));
@@ -204,13 +216,30 @@ export async function startHost(options: HostOptions): Promise<Host> {
     flushOutboxes: async () => void (await Promise.all([...relays.values()].map((r) => r.flush()))),
     close: () =>
       (closing ??= (async () => {
-        await app.close();
+        await closeHttp(app);
         stopSampling();
         for (const relay of relays.values()) await relay.stop().catch((error: unknown) => logger.warn('outbox not flushed', { error }));
         await bus.stop();
         await closeDatabases();
       })()),
   };
+}
+
+/**
+ * Stops taking requests and resolves once those in flight are answered. Node
+ * closes idle keep-alive connections once, when closing begins; a connection
+ * whose request was in flight then goes idle after its answer and would hold
+ * the close open until its keep-alive timeout (72 s, well past the process's
+ * shutdown bound). So idle connections are closed again until it is done.
+ */
+async function closeHttp(app: NestFastifyApplication): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  const reap = setInterval(() => server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(reap);
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { startHost } from './host.js';
 import type { Host } from './host.js';
 
 export { fakeAuth } from './testing/auth.js';
+export { assertTooLarge, countRows, overLimit } from './testing/body-limit.js';
 export type { FakeAuth } from './testing/auth.js';
 export { call, fieldsOf, walk } from './testing/http.js';
 export type { Reply, RequestOptions } from './testing/http.js';

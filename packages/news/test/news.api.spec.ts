@@ -5,7 +5,7 @@ import type { Page, Problem } from '@portal/contracts/api';
 import type { Article, Category } from '@portal/contracts/api/news';
 import type { Database } from '@portal/db';
 import type { Host } from '@portal/host';
-import { call, fakeAuth, fieldsOf, openApiDrift, readOutbox, startTestHost, walk } from '@portal/host/testing';
+import { assertTooLarge, call, countRows, fakeAuth, fieldsOf, openApiDrift, overLimit, readOutbox, startTestHost, walk } from '@portal/host/testing';
 import { encodeCursor } from '@portal/http';
 import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
@@ -160,6 +160,13 @@ describe('the news API on PostgreSQL', () => {
       const article = await publish({ title: 't'.repeat(200), body: 'b'.repeat(20_000), category: 'tech' });
       expect(article.title).toHaveLength(200);
       expect(article.body).toHaveLength(20_000);
+    });
+
+    it('answers 413 with a problem to an article over the body limit, and writes nothing', async () => {
+      const before = await countRows(db, ['articles', 'outbox']);
+      const res = await call(host.url, 'POST', '/api/news/articles', { token, body: { title: 'Oversized', body: overLimit(), category: 'tech' } });
+      assertTooLarge(res);
+      expect(await countRows(db, ['articles', 'outbox'])).toEqual(before);
     });
 
     it('refuses a body that is not an object', async () => {

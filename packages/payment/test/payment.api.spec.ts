@@ -4,7 +4,7 @@ import type { Problem } from '@portal/contracts/api';
 import { Payment, PaymentPage } from '@portal/contracts/api/payment';
 import type { Database } from '@portal/db';
 import type { Host } from '@portal/host';
-import { fakeAuth, fieldsOf, openApiDrift, startTestHost } from '@portal/host/testing';
+import { fakeAuth, fieldsOf, openApiDrift, overLimit, startTestHost } from '@portal/host/testing';
 import type { FakeAuth } from '@portal/host/testing';
 import { parseExposition, sampleSum } from '@portal/observability';
 import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
@@ -217,11 +217,11 @@ describe('the payment API on a real PostgreSQL', () => {
     expect(fixed.headers.get('idempotent-replayed')).toBeNull();
   });
 
-  it('answers 413 to a body over the 64 KiB limit', async () => {
+  it('answers 413 to a body over the limit', async () => {
     const { api } = await newPayer();
     const res = await api.post<Problem>('/api/payment/payments', {
       key: randomUUID(),
-      body: paymentRequest({ paymentMethod: { token: 'x'.repeat(70 * 1024) } }),
+      body: paymentRequest({ paymentMethod: { token: overLimit() } }),
     });
     expect(res.status).toBe(413);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);

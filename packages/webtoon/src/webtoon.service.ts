@@ -77,7 +77,8 @@ export function paymentRequired(episode: CachedEpisode): ProblemException {
 
 @Injectable()
 export class WebtoonService {
-  private readonly episodes: BoundedCache<string, CachedEpisode>;
+  /** None when the cache is off (episodeCacheSize 0). */
+  private readonly episodes: BoundedCache<string, CachedEpisode> | undefined;
   /** Loads in progress, so that a burst of reads of an uncached episode makes one query. */
   private readonly loading = new Map<string, Promise<CachedEpisode>>();
   /** Entitlements found recently, by user id + episode id, until when they are trusted. Denials are never kept. */
@@ -89,7 +90,7 @@ export class WebtoonService {
     private readonly views: ViewsService,
     private readonly tokens: TokenCache,
   ) {
-    this.episodes = new BoundedCache(options.episodeCacheSize);
+    this.episodes = options.episodeCacheSize > 0 ? new BoundedCache(options.episodeCacheSize) : undefined;
   }
 
   // --- the hot path -------------------------------------------------------
@@ -103,7 +104,7 @@ export class WebtoonService {
    * be loaded first); both become the same problem response.
    */
   read(id: string, authorization: string | undefined): string | Promise<string> {
-    const episode = this.episodes.get(id);
+    const episode = this.episodes?.get(id);
     // Unknown episodes are answered 404 before any token is looked at.
     if (episode === undefined) return this.loadEpisode(id).then((loaded) => this.readAs(id, loaded, authorization));
     return this.readAs(id, episode, authorization);
@@ -134,6 +135,8 @@ export class WebtoonService {
   }
 
   private loadEpisode(id: string): Promise<CachedEpisode> {
+    // With the cache off every read is a query of its own, as without any cache.
+    if (this.episodes === undefined) return this.queryEpisode(id);
     let pending = this.loading.get(id);
     if (pending === undefined) {
       pending = this.queryEpisode(id).finally(() => this.loading.delete(id));
@@ -165,7 +168,7 @@ export class WebtoonService {
       }),
     };
     // Episodes never change once written, so a cached one is never stale.
-    this.episodes.set(id, episode);
+    this.episodes?.set(id, episode);
     return episode;
   }
 
@@ -187,7 +190,7 @@ export class WebtoonService {
       episode.id,
     ]);
     if (rowCount === 0) throw paymentRequired(episode);
-    this.grants.set(userId + episode.id, Date.now() + this.options.grantCacheMs);
+    if (this.options.grantCacheMs > 0) this.grants.set(userId + episode.id, Date.now() + this.options.grantCacheMs);
   }
 
   /** Forgets a trusted grant at once, e.g. after a refund this process applied. */

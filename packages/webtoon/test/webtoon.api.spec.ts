@@ -9,7 +9,7 @@ import { openDatabase } from '@portal/db';
 import type { Database } from '@portal/db';
 import type { InMemoryEventBus } from '@portal/event-bus/memory';
 import type { Host } from '@portal/host';
-import { call, fakeAuth, openApiDrift, startTestHost, walk } from '@portal/host/testing';
+import { assertTooLarge, call, countRows, fakeAuth, openApiDrift, overLimit, startTestHost, walk } from '@portal/host/testing';
 import { parseExposition, sampleSum } from '@portal/observability';
 import { createDatabase, startPostgres } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
@@ -183,6 +183,16 @@ describe('the webtoon API on PostgreSQL', () => {
         body: { number: 1.5, title: 't', content: 'c', priceCents: 2.5 },
       });
       expect(fractional.body.errors.map((e) => e.field).sort()).toEqual(['body.number', 'body.priceCents']);
+    });
+
+    it('answers 413 with a problem to an episode over the body limit, and writes nothing', async () => {
+      const before = await countRows(db, ['episodes', 'outbox']);
+      const res = await call(host.url, 'POST', `/api/webtoon/series/${series.id}/episodes`, {
+        token: creatorToken,
+        body: { number: 99, title: 'Oversized', content: overLimit(), priceCents: 0 },
+      });
+      assertTooLarge(res);
+      expect(await countRows(db, ['episodes', 'outbox'])).toEqual(before);
     });
 
     it('lets only the creator add episodes', async () => {
@@ -529,5 +539,47 @@ describe('the webtoon API on an embedded database', () => {
       { seriesId: DEMO.secondSeriesId, title: 'Night Market Detectives', views: 0, rank: 2 },
     ]);
     expect(openApiDrift(host, webtoon)).toEqual({ undocumented: [], unserved: [] });
+  });
+});
+
+describe('the webtoon read path and WEBTOON_CACHE', () => {
+  /**
+   * Reads the free demo episode and, as an entitled reader, the paid one; then
+   * changes both behind the service's back (new content, entitlement gone) and
+   * reads them again: a cache answers the second time as it did the first.
+   */
+  async function readTwice(env: Record<string, string>) {
+    const host = await startTestHost([auth.domain, webtoon], { SEED_DEMO_DATA: 'true', ...env });
+    try {
+      const db = host.databases.get('webtoon')!;
+      const reader = randomUUID();
+      const token = await auth.token(reader);
+      await db.query('INSERT INTO entitlements (user_id, episode_id, payment_id) VALUES ($1, $2, $3)', [reader, DEMO.episode3Id, randomUUID()]);
+      const read = async () => [
+        (await call<{ content: string }>(host.url, 'GET', `/api/webtoon/episodes/${DEMO.episode1Id}`)).body.content,
+        (await call(host.url, 'GET', `/api/webtoon/episodes/${DEMO.episode3Id}`, { token })).status,
+      ];
+      const first = await read();
+      await db.query("UPDATE episodes SET content = 'rewritten' WHERE id = $1", [DEMO.episode1Id]);
+      await db.query('DELETE FROM entitlements WHERE user_id = $1', [reader]);
+      return { first, second: await read() };
+    } finally {
+      await host.close();
+    }
+  }
+
+  it('answers from memory by default, and from the database on every read with WEBTOON_CACHE=off', async () => {
+    const cached = await readTwice({});
+    expect(cached.first).toEqual([expect.any(String), 200]);
+    expect(cached.first[0]).not.toBe('rewritten');
+    expect(cached.second).toEqual(cached.first);
+
+    const uncached = await readTwice({ WEBTOON_CACHE: 'off' });
+    expect(uncached.first).toEqual(cached.first);
+    expect(uncached.second).toEqual(['rewritten', 402]);
+  });
+
+  it('refuses a value it does not know, naming the variable', async () => {
+    await expect(startTestHost([auth.domain, webtoon], { WEBTOON_CACHE: 'maybe' })).rejects.toThrow(/WEBTOON_CACHE: .*\(got 'maybe'\)/);
   });
 });
