@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startProcess, waitUntil } from '@portal/testing';
 import type { ServiceProcess } from '@portal/testing';
-import { load, table } from './load.ts';
+import { load, processCpuMs, table } from './load.ts';
 import type { LoadResult } from './load.ts';
 
 const GOAL_THROUGHPUT = 0.5;
@@ -25,7 +25,7 @@ const say = (line: string) => process.stderr.write(`[bench:gateway] ${line}\n`);
 const app = (name: string) => fileURLToPath(new URL(`../../../apps/${name}/dist/main.js`, import.meta.url));
 
 /** nginx as a plain reverse proxy: one worker (the gateway is one process too), keep-alive to the upstream, no logs. */
-async function startNginx(upstream: string, dir: string): Promise<{ url: string; stop(): void } | undefined> {
+async function startNginx(upstream: string, dir: string): Promise<{ url: string; pid: number; stop(): void } | undefined> {
   if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) return undefined;
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const conf = join(dir, 'nginx.conf');
@@ -55,12 +55,12 @@ http {
     const res = await fetch(`${url}${PATH}`);
     if (!res.ok) throw new Error(`nginx answered ${res.status}`);
   });
-  return { url, stop: () => void child.kill('SIGTERM') };
+  return { url, pid: child.pid ?? 0, stop: () => void child.kill('SIGTERM') };
 }
 
 const started: ServiceProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
-let nginx: { url: string; stop(): void } | undefined;
+let nginx: { url: string; pid: number; stop(): void } | undefined;
 try {
   const bare = await startProcess(fileURLToPath(new URL('./bare-server.js', import.meta.url)), { env: { BODY } });
   started.push(bare);
@@ -82,12 +82,13 @@ try {
 
   say(`${seconds} s per target (after a short warm-up), ${connections} connections, GET ${PATH}`);
   const results: LoadResult[] = [];
-  const targets: [string, string][] = [['direct', bare.url]];
-  if (nginx) targets.push(['nginx', nginx.url]);
-  targets.push(['gateway', gateway.url]);
-  for (const [name, base] of targets) {
+  // The CPU of what answers: the upstream alone, nginx (master and worker), the gateway; the upstream behind them is the same in each.
+  const targets: [string, string, number[]][] = [['direct', bare.url, [bare.child.pid ?? 0]]];
+  if (nginx) targets.push(['nginx', nginx.url, [nginx.pid]]);
+  targets.push(['gateway', gateway.url, [gateway.child.pid ?? 0]]);
+  for (const [name, base, pids] of targets) {
     say(`loading ${name}`);
-    results.push(await load(name, `${base}${PATH}`, { seconds, connections }));
+    results.push(await load(name, `${base}${PATH}`, { seconds, connections, cpuOf: () => processCpuMs(pids) }));
   }
   console.log(table(results));
 
@@ -99,6 +100,9 @@ try {
     const p99 = gw.p99Ms / ref.p99Ms;
     console.log(`gateway/nginx throughput: ${throughput.toFixed(2)} x (goal >= ${GOAL_THROUGHPUT} x): ${throughput >= GOAL_THROUGHPUT ? 'met' : 'NOT met'}`);
     console.log(`gateway/nginx p99: ${p99.toFixed(2)} x (goal <= ${GOAL_P99} x): ${p99 <= GOAL_P99 ? 'met' : 'NOT met'}`);
+    if (gw.serverCpuUs !== undefined && ref.serverCpuUs !== undefined) {
+      console.log(`CPU per proxied request: gateway ${gw.serverCpuUs.toFixed(0)} us, nginx ${ref.serverCpuUs.toFixed(0)} us (${(gw.serverCpuUs / ref.serverCpuUs).toFixed(1)} x)`);
+    }
   }
   const failed = results.filter((r) => r.errors + r.non2xx > 0);
   if (failed.length > 0) {

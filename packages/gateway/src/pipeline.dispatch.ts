@@ -43,6 +43,8 @@ type LayerClass = new (path: string, options: { sensitive: boolean; strict: bool
 
 interface Route {
   readonly endpoint: string;
+  /** Lowercased, what every path it matches starts with: most routes are ruled out without their regex. */
+  readonly prefix: string;
   readonly layer: ExpressLayer;
   /** The pipeline's policies in order; undefined: the pipeline stays with express-gateway. */
   readonly chain: readonly Middleware[] | undefined;
@@ -57,6 +59,9 @@ export interface Dispatch {
 
 const asList = <T>(value: T | readonly T[] | undefined | null): readonly T[] =>
   value === undefined || value === null ? [] : Array.isArray(value) ? (value as readonly T[]) : [value as T];
+
+/** The part of an Express path before its first parameter, wildcard or group, lowercased. */
+const literalPrefix = (path: string): string => (path.split(/[*:(?+]/, 1)[0] ?? '').toLowerCase();
 
 /** The request path without its query, as Express's parseurl gives it to the router. */
 const pathOf = (url: string | undefined): string => {
@@ -107,7 +112,7 @@ export function pipelineDispatch({ config, egConfig, registry, ours, ownRoutes, 
   const express: Record<string, string> = {};
   const direct: string[] = [];
   const routes: Route[] = [];
-  const reserved = ownRoutes.map(exact);
+  const reserved = ownRoutes.map((path) => ({ prefix: literalPrefix(path), layer: exact(path) }));
 
   const unsupported = [
     ...(otherExtensions > 0 ? [`other plugins are loaded`] : []),
@@ -151,7 +156,7 @@ export function pipelineDispatch({ config, egConfig, registry, ours, ownRoutes, 
       const paths = asList(endpoint.paths ?? endpoint.path);
       for (const path of paths.length === 0 ? ['*'] : paths) {
         // Express's router.all(path): case-insensitive, a trailing slash allowed, the whole path.
-        routes.push({ endpoint: name, layer: exact(path), chain: built.chain });
+        routes.push({ endpoint: name, prefix: literalPrefix(path), layer: exact(path), chain: built.chain });
       }
     }
   }
@@ -178,10 +183,12 @@ export function pipelineDispatch({ config, egConfig, registry, ours, ownRoutes, 
 
   const dispatch = (req: IncomingMessage, res: ServerResponse): boolean => {
     const path = pathOf(req.url);
+    // Express matches case-insensitively; the regex still decides, the prefix only skips routes that cannot match.
+    const lower = path.toLowerCase();
     try {
-      for (const own of reserved) if (own.match(path)) return false;
+      for (const own of reserved) if (lower.startsWith(own.prefix) && own.layer.match(path)) return false;
       for (const route of routes) {
-        if (!route.layer.match(path)) continue;
+        if (!lower.startsWith(route.prefix) || !route.layer.match(path)) continue;
         if (!route.chain) return false;
         run(route.chain, req, res);
         return true;
