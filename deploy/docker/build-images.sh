@@ -37,6 +37,18 @@ if [ -z "${DOCKER_BUILDKIT:-}" ] && ! docker buildx version >/dev/null 2>&1; the
   export DOCKER_BUILDKIT=0
 fi
 
+# One build at a time on this machine (two test suites may ask at once): the
+# second then finds every layer in the cache instead of building them again
+# side by side, and the logs under LOG_DIR stay one build's.
+mkdir -p "${LOG_DIR}"
+if command -v flock >/dev/null; then
+  exec 9>"${LOG_DIR}/.lock"
+  if ! flock -n 9; then
+    say "another build of the images is running on this machine: waiting for it to finish"
+    flock 9
+  fi
+fi
+
 aliases=()
 if [ -n "${PORTAL_TAG:-}" ]; then
   tag=${PORTAL_TAG}

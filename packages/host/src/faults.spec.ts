@@ -20,17 +20,23 @@ describe("FAULT_INJECTION 'crash-in-payment'", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it("passes other modules' events through, and kills the process at the payment module's first, before they go out", async () => {
-    // The real SIGKILL would end the test runner: record it instead.
+    // The real SIGKILL would end the test runner: record it instead, and the exit that follows
+    // when the signal was dropped (PID 1 in a container), which is what a recorded kill looks like.
     const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
+    const exit = vi.spyOn(process, 'exit').mockImplementation((code) => {
+      throw new Error(`exit ${String(code)}`);
+    });
     const { bus, published } = recordingBus();
     const faulty = withFault(bus, 'crash-in-payment', createLogger('test', { level: 'error' }));
 
     await faulty.publish([event('article.published'), event('comment.added')]);
     expect(kill).not.toHaveBeenCalled();
+    expect(exit).not.toHaveBeenCalled();
     expect(published).toEqual(['article.published', 'comment.added']);
 
-    await expect(faulty.publish([event('payment.completed')])).rejects.toThrow(/the process is gone/);
+    await expect(faulty.publish([event('payment.completed')])).rejects.toThrow('exit 137');
     expect(kill).toHaveBeenCalledWith(process.pid, 'SIGKILL');
+    expect(exit).toHaveBeenCalledWith(137);
     expect(published).toEqual(['article.published', 'comment.added']);
   });
 });

@@ -16,12 +16,14 @@ import type { Logger } from '@portal/observability';
 export const FAULTS = ['crash-before-publish', 'crash-after-publish', 'crash-in-payment'] as const;
 export type Fault = (typeof FAULTS)[number];
 
-/** The bus as the outbox relays see it, with the fault armed. SIGKILL: no shutdown hooks run, as in a real crash. */
+/** The bus as the outbox relays see it, with the fault armed. SIGKILL (or, as PID 1, an immediate exit 137): no shutdown hooks run, as in a real crash. */
 export function withFault(bus: EventBus, fault: Fault, logger: Logger): EventBus {
   const crash = (): never => {
     logger.error('FAULT_INJECTION: crashing now', { fault });
     process.kill(process.pid, 'SIGKILL');
-    throw new Error('unreachable: the process is gone');
+    // Still here: this is PID 1 in a container (no init), where the kernel drops a signal the
+    // process sends itself. Exit at once instead: no event-loop turn follows, nothing is published.
+    process.exit(137);
   };
   return {
     subscribe: (subscription) => bus.subscribe(subscription),

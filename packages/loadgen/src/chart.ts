@@ -82,7 +82,7 @@ export function comparePanels(result: CompareResult): Panel[] {
     pair('Throughput (capacity)', `requests/s, ${result.size.capacity.concurrency} in flight`, (s) => s.capacity.rps),
     pair('Latency p50', `ms at ${result.size.latency.rate} requests/s`, (s) => s.latency.p50),
     pair('Latency p99', `ms at ${result.size.latency.rate} requests/s`, (s) => s.latency.p99),
-    pair('Memory', 'MiB RSS, all processes, peak', (s) => s.memory.peakBytes / 1_048_576),
+    pair('Memory', result.mode === 'container' ? 'MiB, every container (docker stats), peak' : 'MiB RSS, all processes, peak', (s) => s.memory.peakBytes / 1_048_576),
     pair('Start-up to ready', 's', (s) => s.startupMs / 1_000),
     pair('Payment crash', '% of other requests failed', (s) => s.failure.window.share * 100),
     scaled('Scaling: webtoon', 'requests/s of webtoon routes', (r) => r.webtoon.rps),

@@ -12,6 +12,8 @@ export { SIZES, compare } from './compare.js';
 export type { CompareOptions, CompareResult, CompareSize, FailureResult, Figures, ScalingRun, Share, ShapeResult } from './compare.js';
 export type { Deployer, ShapeName, Stack } from './stack.js';
 export { processDeployer } from './process.stack.js';
+export { checkDocker, containerDeployer } from './container.stack.js';
+export type { ContainerDeployerOptions, DockerCheck } from './container.stack.js';
 export { missingFigures, renderMarkdown, writeReport } from './report.js';
 export type { ReportMeta, WrittenReport } from './report.js';
 export { comparePanels, renderChart } from './chart.js';

@@ -21,7 +21,7 @@ function entryOf(app: string): string {
 }
 
 /** A port free right now on 127.0.0.1; picked up front so every part knows the others' addresses before it starts. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

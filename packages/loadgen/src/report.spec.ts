@@ -105,3 +105,30 @@ describe('the comparison report', () => {
     expect(heights.slice(12, 14)).toEqual([113.8, 130]);
   });
 });
+
+describe('the comparison report in container mode', () => {
+  const containers: CompareResult = {
+    ...RESULT,
+    mode: 'container',
+    monolith: { ...RESULT.monolith, parts: ['monolith', 'postgres'], imageBytes: 300 * 1_048_576 },
+    services: { ...RESULT.services, imageBytes: 2_400 * 1_048_576 },
+  };
+
+  it('wants image sizes, and counts the monolith database as a part of its shape', () => {
+    expect(missingFigures(containers)).toEqual([]);
+    expect(missingFigures({ ...containers, monolith: { ...containers.monolith, imageBytes: null } })).toContain(
+      'monolith.imageBytes is null: expected a size > 0',
+    );
+    expect(missingFigures({ ...containers, monolith: { ...containers.monolith, parts: ['postgres'] } })).toContain(
+      'monolith.parts: expected one monolith, got [postgres]',
+    );
+  });
+
+  it('prints image sizes and names containers', () => {
+    const markdown = renderMarkdown(containers, META);
+    expect(markdown).toContain("| image size (every container's image, summed) | 300 MiB | 2400 MiB |");
+    expect(markdown).toMatch(/\| containers \| 2 \(monolith, postgres\) \|/);
+    expect(markdown).toContain('docker stats');
+    expect(markdown).not.toContain('n/a');
+  });
+});

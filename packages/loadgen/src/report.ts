@@ -47,6 +47,8 @@ export function renderMarkdown(result: CompareResult, meta: ReportMeta): string 
     return [`\`${mr.route}\``, String(mr.requests), ms(mr.p50), ms(mr.p99), String(mr.errors), sr ? ms(sr.p50) : '-', sr ? ms(sr.p99) : '-', sr ? String(sr.errors) : '-'];
   });
   const errors = (f: Figures) => `${f.errors} of ${f.requests}`;
+  const containers = result.mode === 'container';
+  const memoryOf = containers ? 'docker stats, every container of the shape' : 'RSS, all processes';
   return [
     '# Monolith versus services, measured',
     '',
@@ -66,11 +68,11 @@ export function renderMarkdown(result: CompareResult, meta: ReportMeta): string 
         both(`p99 latency at ${size.latency.rate} requests/s`, (x) => ms(x.latency.p99)),
         both('target rate reached', (x) => (x.latency.targetReached ? 'yes' : 'NO')),
         both('errors (capacity run; latency run)', (x) => `${errors(x.capacity)}; ${errors(x.latency)}`),
-        both('memory, idle after start (RSS, all processes)', (x) => mib(x.memory.idleBytes)),
+        both(`memory, idle after start (${memoryOf})`, (x) => mib(x.memory.idleBytes)),
         both('memory, peak under load', (x) => mib(x.memory.peakBytes)),
-        both('processes', (x) => `${x.parts.length} (${x.parts.join(', ')})`),
+        both(containers ? 'containers' : 'processes', (x) => `${x.parts.length} (${x.parts.join(', ')})`),
         both('start-up to ready', (x) => `${(x.startupMs / 1_000).toFixed(1)} s`),
-        both('image size', (x) => image(x, result.mode)),
+        both(containers ? "image size (every container's image, summed)" : 'image size', (x) => image(x, result.mode)),
       ],
     ),
     '',
@@ -82,7 +84,7 @@ export function renderMarkdown(result: CompareResult, meta: ReportMeta): string 
     tableOf(
       ['', 'monolith', 'services'],
       [
-        both('what died', (x) => (x.shape === 'monolith' ? 'the monolith (every module)' : 'the payment service')),
+        both('what died', (x) => (x.shape === 'monolith' ? `the monolith${containers ? ' container' : ''} (every module)` : `the payment service${containers ? ' container' : ''}`)),
         both('crash after the trigger payment', (x) => ms(x.failure.crashAfterMs)),
         both('window', (x) => `${x.failure.windowSeconds.toFixed(1)} s`),
         both('**non-payment requests failed in the window**', (x) => `**${pct(x.failure.window.share)}** (${x.failure.window.failed} of ${x.failure.window.requests})`),
@@ -94,7 +96,7 @@ export function renderMarkdown(result: CompareResult, meta: ReportMeta): string 
     '## Scaling webtoon alone (services)',
     '',
     `The webtoon-heavy mix, ${result.scaling.concurrency} in flight for ${result.scaling.seconds} s, with webtoon at 1 and at 2 replicas ` +
-      'behind the gateway (static discovery); every other service stays at one.',
+      `behind the gateway (${containers ? "Docker's DNS, `--scale webtoon=2`" : 'static discovery'}); every other service stays at one.`,
     '',
     tableOf(['webtoon replicas', 'webtoon req/s', 'webtoon p50', 'webtoon p99', 'rest req/s', 'rest p50', 'rest p99', 'errors'], scalingRows),
     '',
@@ -148,7 +150,11 @@ export function missingFigures(result: CompareResult): string[] {
     positive(`${at}.failure.payment.failed`, shape.failure.payment.failed);
     finite(`${at}.failure.window.share`, shape.failure.window.share);
   }
-  if (result.monolith.parts.length !== 1) problems.push(`monolith.parts: expected 1 process, got ${result.monolith.parts.length}`);
+  // In container mode the monolith's PostgreSQL server is a part too.
+  const hosts = result.monolith.parts.filter((p) => p.startsWith('monolith')).length;
+  if (hosts !== 1 || (result.mode === 'process' && result.monolith.parts.length !== 1)) {
+    problems.push(`monolith.parts: expected one monolith${result.mode === 'process' ? ' and nothing else' : ''}, got [${result.monolith.parts.join(', ')}]`);
+  }
   const replicas = result.scaling.runs.map((r) => r.replicas);
   if (replicas.join(',') !== '1,2') problems.push(`scaling.runs: expected webtoon at 1 and 2 replicas, got [${replicas.join(', ')}]`);
   for (const run of result.scaling.runs) {

@@ -3,9 +3,9 @@ export type ShapeName = 'monolith' | 'services';
 export const SHAPES: readonly ShapeName[] = ['monolith', 'services'];
 
 /**
- * A running deployment of one shape, as the comparison sees it. Process mode
- * (node processes on this machine) implements it today; a container mode
- * (the Compose stack) implements the same interface, and the experiments
+ * A running deployment of one shape, as the comparison sees it: process mode
+ * (node processes on this machine, process.stack.ts) and container mode (a
+ * Compose project, container.stack.ts) implement it, and the experiments
  * need nothing else.
  */
 export interface Stack {
@@ -13,11 +13,11 @@ export interface Stack {
   readonly mode: 'process' | 'container';
   /** http://host:port where /api/... answers: the monolith, or the gateway. */
   readonly baseUrl: string;
-  /** From starting the first part to every part's ready line. */
+  /** From starting the first part to every part ready (its ready line; in containers, healthy). */
   readonly startupMs: number;
   /** The processes (or containers) now running, by name. */
   parts(): readonly string[];
-  /** Resident memory of every part, summed. */
+  /** Memory of every part, summed: resident set size of processes, `docker stats` usage of containers. */
   memoryBytes(): Promise<number>;
   /** Sum of the images' sizes; undefined where there are no images (process mode). */
   imageBytes(): Promise<number | undefined>;
