@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIZES, checkDocker, compare, containerDeployer, missingFigures, writeReport } from '@portal/loadgen';
 import type { CompareResult, WrittenReport } from '@portal/loadgen';
+import { expectFailureIsolation, expectNoErrorsOutsideTheDrill } from './compare.checks.js';
 
 const docker = await checkDocker();
 const required = process.env.CI === 'true';
@@ -48,22 +49,9 @@ describe.skipIf(!docker.ok && !required)('npm run compare at the CI size (contai
     expect([...result.services.parts].sort()).toEqual(['analytics', 'auth', 'blog', 'gateway', 'kafka', 'news', 'payment', 'postgres', 'webtoon']);
   });
 
-  it('ran without errors outside the crash drill', () => {
-    for (const shape of [result.monolith, result.services]) {
-      expect(shape.capacity.errors, `${shape.shape} capacity`).toBe(0);
-      expect(shape.latency.errors, `${shape.shape} latency`).toBe(0);
-      expect(shape.failure.before.failed, `${shape.shape} before the crash`).toBe(0);
-    }
-    for (const run of result.scaling.runs) expect(run.webtoon.errors + run.rest.errors, `webtoon x${run.replicas}`).toBe(0);
-  });
+  it('ran without errors outside the crash drill', () => expectNoErrorsOutsideTheDrill(result));
 
-  it('measured failure isolation: with payment down, the other requests fail in the monolith and not in the services', () => {
-    const { monolith, services } = result;
-    expect(monolith.failure.payment.share).toBeGreaterThan(0.9);
-    expect(services.failure.payment.share).toBeGreaterThan(0.9);
-    expect(services.failure.window.share).toBeLessThan(0.01);
-    expect(monolith.failure.window.share).toBeGreaterThan(0.9);
-  });
+  it('measured failure isolation: with payment down, the other requests fail in the monolith and not in the services', () => expectFailureIsolation(result));
 
   it('ran webtoon at 1 and 2 replicas', () => {
     expect(result.scaling.runs.map((r) => r.replicas)).toEqual([1, 2]);

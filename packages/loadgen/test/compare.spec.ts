@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIZES, compare, missingFigures, processDeployer, writeReport } from '@portal/loadgen';
 import type { CompareResult, WrittenReport } from '@portal/loadgen';
+import { expectFailureIsolation, expectNoErrorsOutsideTheDrill } from './compare.checks.js';
 
 /** `npm run compare -- --size ci`, end to end: both shapes as real processes, every experiment, the report written. */
 describe('npm run compare at the CI size (process mode)', () => {
@@ -23,24 +24,9 @@ describe('npm run compare at the CI size (process mode)', () => {
     expect(missingFigures(result)).toEqual([]);
   });
 
-  it('ran without errors outside the crash drill', () => {
-    for (const shape of [result.monolith, result.services]) {
-      expect(shape.capacity.errors, `${shape.shape} capacity`).toBe(0);
-      expect(shape.latency.errors, `${shape.shape} latency`).toBe(0);
-      expect(shape.failure.before.failed, `${shape.shape} before the crash`).toBe(0);
-    }
-    for (const run of result.scaling.runs) expect(run.webtoon.errors + run.rest.errors, `webtoon x${run.replicas}`).toBe(0);
-  });
+  it('ran without errors outside the crash drill', () => expectNoErrorsOutsideTheDrill(result));
 
-  it('measured failure isolation: with payment down, the other requests fail in the monolith and not in the services', () => {
-    const { monolith, services } = result;
-    // Payment was down in both shapes.
-    expect(monolith.failure.payment.share).toBeGreaterThan(0.9);
-    expect(services.failure.payment.share).toBeGreaterThan(0.9);
-    // The services: near zero. The monolith: its one process is gone, and everything with it.
-    expect(services.failure.window.share).toBeLessThan(0.01);
-    expect(monolith.failure.window.share).toBeGreaterThan(0.9);
-  });
+  it('measured failure isolation: with payment down, the other requests fail in the monolith and not in the services', () => expectFailureIsolation(result));
 
   it('ran webtoon at 1 and 2 replicas, with the other services at one', () => {
     expect(result.scaling.runs.map((r) => r.replicas)).toEqual([1, 2]);
