@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TokenVerifier } from '@portal/http';
-import { sendProblem } from './problem.js';
+import { addHeader, sendProblem, withAddedHeaders } from './problem.js';
 import { PayloadTooLarge, REQUEST_BODY } from './proxy.policy.js';
 import type { RateLimiter } from './rate.limiter.js';
 
@@ -18,7 +18,7 @@ export function requestIdPolicy(): Middleware {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
     req.headers['x-request-id'] = id;
-    res.setHeader('x-request-id', id);
+    addHeader(res, 'x-request-id', id);
     next();
   };
 }
@@ -45,19 +45,19 @@ export function corsPolicy(origins: '*' | readonly string[]): Middleware {
   return (req, res, next) => {
     const origin = req.headers.origin;
     if (!allowed) {
-      res.setHeader('access-control-allow-origin', '*');
+      addHeader(res, 'access-control-allow-origin', '*');
     } else {
       if (origin !== undefined && !allowed.has(origin)) {
         sendProblem(res, 403, `header.origin: ${JSON.stringify(origin.slice(0, 200))} may not call this API; allowed: ${[...allowed].join(', ')}`);
         return;
       }
       // The answer depends on the Origin: caches must keep one per origin.
-      res.setHeader('vary', 'Origin');
-      if (origin !== undefined) res.setHeader('access-control-allow-origin', origin);
+      addHeader(res, 'vary', 'Origin');
+      if (origin !== undefined) addHeader(res, 'access-control-allow-origin', origin);
     }
-    res.setHeader('access-control-expose-headers', EXPOSED);
+    addHeader(res, 'access-control-expose-headers', EXPOSED);
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, PREFLIGHT);
+      res.writeHead(204, withAddedHeaders(res, PREFLIGHT));
       res.end();
       return;
     }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Logger } from '@portal/observability';
 import type { Middleware } from './edge.policies.js';
-import { sendProblem } from './problem.js';
+import { deferHeaders, sendProblem } from './problem.js';
 
 const require = createRequire(import.meta.url);
 
@@ -178,6 +178,8 @@ export function pipelineDispatch({ config, egConfig, registry, ours, ownRoutes, 
       logger.error('policy failed', { method: req.method, path: pathOf(req.url), error });
       sendProblem(res, 500, 'the gateway failed to handle this request');
     };
+    // Every answer here is written by our code, which adds what the policies deferred.
+    deferHeaders(res);
     next();
   };
 

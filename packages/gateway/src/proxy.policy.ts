@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from '@portal/observability';
 import { ROUTED_INSTANCE, ROUTED_UPSTREAM } from './gateway.metrics.js';
 import type { GatewayMetrics, RoutedRequest } from './gateway.metrics.js';
-import { sendProblem } from './problem.js';
+import { sendProblem, withAddedHeaders } from './problem.js';
 import type { Instance, UpstreamService } from './upstream.pool.js';
 
 export interface ProxyOptions {
@@ -134,7 +134,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
           service.answered(instance, statusCode);
           if (statusCode >= 502 && statusCode <= 504) breaker.failure();
           else breaker.success();
-          res.writeHead(statusCode, responseHeaders(upstreamHeaders as Record<string, string | string[] | undefined>));
+          res.writeHead(statusCode, withAddedHeaders(res, responseHeaders(upstreamHeaders as Record<string, string | string[] | undefined>)));
         },
         onResponseData(controller, chunk) {
           if (!res.write(chunk)) {

@@ -87,6 +87,12 @@ describe('routing', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('application/problem+json');
     expect(await missing.json()).toMatchObject({ status: 404, title: 'Not Found', detail: 'no route for GET /api/nothing/here' });
+    // The edge policies' headers reach every kind of answer: proxied, and the gateway's own problems.
+    for (const answer of [res, missing]) {
+      expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(answer.headers.get('access-control-allow-origin')).toBe('*');
+      expect(answer.headers.get('access-control-expose-headers')).toBe('x-request-id,retry-after,location');
+    }
   });
 
   it("runs every pipeline of gateway.config.yml outside express-gateway's Express dispatch, and leaves its own routes to it", async () => {
