@@ -104,6 +104,9 @@ describe('a host closing (what SIGTERM does)', () => {
     const answer = await lateResponse;
     expect(answer).toMatch(/^HTTP\/1\.1 503 /);
     expect(answer).toMatch(/^connection: close\r$/im);
+    expect(answer).toMatch(/^content-type: application\/problem\+json/im);
+    expect(answer).toMatch(/^retry-after: 1\r$/im);
+    expect(answer).toContain('"detail":"this instance is shutting down; another one will answer"');
     expect(handled.fast).toBe(0);
 
     // The request in flight is still being served, and the host waits for it.

@@ -7,8 +7,9 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger, PortalMetrics } from '@portal/observability';
 import { enterLogContext, metrics as processMetrics } from '@portal/observability';
-import { ProblemFilter } from './filter.js';
+import { ProblemFilter, sendProblem, toProblem } from './filter.js';
 import { METRICS_PATH, httpMetrics } from './metrics.js';
+import { unavailable } from './problem.js';
 import { SchemaValidationPipe } from './validation.js';
 
 export interface HttpAppOptions {
@@ -51,7 +52,8 @@ export async function createHttpApp(root: Type | DynamicModule, options: HttpApp
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // Answered below instead: a problem document, like every other error here.
+    return503OnClosing: false,
     // No module uses Nest middleware (`configure(consumer)`) or `app.use()`;
     // without middie, every request skips its onRequest hook (about 4% of a
     // small request's JavaScript). A module that adds middleware fails at
@@ -65,9 +67,20 @@ export async function createHttpApp(root: Type | DynamicModule, options: HttpApp
   fastify.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
+  // From close() on, a request on a connection still open gets 503 and is told to go
+  // elsewhere, before any handler sees it; the requests already in flight finish.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     enterLogContext({ requestId: request.id });
     void reply.header('x-request-id', request.id);
+    if (closing) {
+      sendProblem(reply.header('connection', 'close'), toProblem(unavailable('this instance is shutting down; another one will answer', 1), request, logger));
+      return;
+    }
     done();
   });
   // On the app's own port, outside Nest (no guard, no OpenAPI entry) and not counted itself.
