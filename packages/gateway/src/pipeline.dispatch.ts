@@ -14,7 +14,6 @@ interface EndpointConfig {
   readonly path?: string;
   readonly pathRegex?: string;
   readonly methods?: string | readonly string[];
-  readonly scopes?: unknown;
 }
 interface PolicyStep {
   readonly action?: Record<string, unknown>;
@@ -42,7 +41,6 @@ interface ExpressLayer {
 type LayerClass = new (path: string, options: { sensitive: boolean; strict: boolean; end: boolean }, fn: () => void) => ExpressLayer;
 
 interface Route {
-  readonly endpoint: string;
   /** Lowercased, what every path it matches starts with: most routes are ruled out without their regex. */
   readonly prefix: string;
   readonly layer: ExpressLayer;
@@ -156,7 +154,7 @@ export function pipelineDispatch({ config, egConfig, registry, ours, ownRoutes, 
       const paths = asList(endpoint.paths ?? endpoint.path);
       for (const path of paths.length === 0 ? ['*'] : paths) {
         // Express's router.all(path): case-insensitive, a trailing slash allowed, the whole path.
-        routes.push({ endpoint: name, prefix: literalPrefix(path), layer: exact(path), chain: built.chain });
+        routes.push({ prefix: literalPrefix(path), layer: exact(path), chain: built.chain });
       }
     }
   }
@@ -164,7 +162,7 @@ export function pipelineDispatch({ config, egConfig, registry, ours, ownRoutes, 
   const run = (chain: readonly Middleware[], req: IncomingMessage, res: ServerResponse) => {
     let index = 0;
     const next = (error?: unknown): void => {
-      if (error !== undefined && error !== null && error !== 'route' && error !== 'router') return fail(error);
+      if (error !== undefined && error !== null) return fail(error);
       const step = chain[index++];
       // A pipeline whose policies all passed the request on: nothing answered it.
       if (!step) return sendProblem(res, 404, `no route for ${req.method ?? 'GET'} ${pathOf(req.url)}`);

@@ -35,7 +35,7 @@ class ClientGone extends Error {
 }
 
 /** The controller undici hands a dispatch handler (undici's Dispatcher.DispatchController). */
-type Dispatch = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
+type UpstreamRequest = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
 
 function upstreamHeaders(req: IncomingMessage): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
@@ -84,9 +84,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
   const path = request.originalUrl ?? req.url ?? '/';
   const metrics = options.metrics;
   request[ROUTED_UPSTREAM] = service;
-  // The upstream request under way (a retry replaces it), and whether the client's leaving is watched yet.
-  let upstream: Dispatch | undefined;
-  let clientWatched = false;
+  // The upstream request under way (a retry replaces it): stopped when the client leaves, rather than read for nobody.
+  let upstream: UpstreamRequest | undefined;
+  res.on('close', () => {
+    if (!res.writableFinished) upstream?.abort(new ClientGone());
+  });
 
   const attempt = (except: Instance | undefined, retriesLeft: number, admitted = false): void => {
     const breaker = service.breaker;
@@ -119,13 +121,6 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
       {
         onRequestStart(controller) {
           upstream = controller;
-          // The client left: stop the upstream request too, rather than read an answer nobody gets.
-          if (!clientWatched) {
-            clientWatched = true;
-            res.on('close', () => {
-              if (!res.writableFinished) upstream?.abort(new ClientGone());
-            });
-          }
         },
         onResponseStart(controller, statusCode, upstreamHeaders) {
           // 1xx answers are the upstream's business with us; the client gets the final one.
