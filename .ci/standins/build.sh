@@ -225,12 +225,18 @@ fi
 
 # ---------------------------------------------------------------- 5. prometheus
 begin_step "prometheus 2.42"
-hash=$(recipe_hash "$HERE/prometheus" "base=$BASE_ID")
+# Prometheus and promtool 2.42.0 from Prometheus's Go module (Debian's build
+# lacks Kubernetes service discovery, which the in-cluster Prometheus needs),
+# built by the source cluster's build script into its cache.
+bash "$HERE/../../deploy/cluster/source/build.sh" prometheus >> "$STEP_LOG" 2>&1
+PROMETHEUS_BIN=$(bash -c 'source "$1"; echo "$SOURCE_CLUSTER_CACHE/bin"' _ "$HERE/../../deploy/cluster/source/versions.sh")
+hash=$(recipe_hash "$HERE/prometheus" "base=$BASE_ID" "prometheus=$(cat "$PROMETHEUS_BIN/prometheus" "$PROMETHEUS_BIN/promtool" | sha256sum | cut -c1-16)")
 if [ "$(image_label "$PROMETHEUS_TAG")" = "$hash" ]; then
   end_step reused
 else
   old=$(image_id "$PROMETHEUS_TAG")
   ctx=$(make_context prometheus)
+  cp "$PROMETHEUS_BIN/prometheus" "$PROMETHEUS_BIN/promtool" "$ctx/"
   docker_build "$PROMETHEUS_TAG" "$hash" "$ctx"
   rm -rf "$ctx"
   version=$(docker run --rm "$PROMETHEUS_TAG" --version 2>&1 | head -n 1)

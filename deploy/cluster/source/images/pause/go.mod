@@ -1,0 +1,3 @@
+module portal.local/cluster/pause
+
+go 1.24
