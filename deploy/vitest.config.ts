@@ -1,3 +1,4 @@
 import { definePackageConfig } from '@portal/vitest-config';
 
-export default definePackageConfig({ test: { include: ['**/*.spec.ts'], exclude: ['**/node_modules/**'] } });
+// The cluster suite (cluster/) is a task of its own, test:cluster: vitest.cluster.config.ts.
+export default definePackageConfig({ test: { include: ['**/*.spec.ts'], exclude: ['**/node_modules/**', 'cluster/**'] } });

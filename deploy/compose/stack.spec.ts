@@ -10,13 +10,11 @@
  * Needs Docker and Docker Compose (v2 plugin or docker-compose v1.29+); without
  * them it fails and says so, it never skips.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, mustRun, run } from '../commands.js';
 import { dashboardQueries } from '../monitoring/monitoring.files.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROJECT = `portal-stacktest-${process.pid}`;
 const TAG = 'stacktest';
 const SERVICES = ['auth', 'news', 'blog', 'webtoon', 'payment', 'analytics'] as const;
@@ -24,36 +22,6 @@ const WEBTOON_REPLICAS = 3;
 const FREE_EPISODE = '11111111-1111-4111-8111-000000000001';
 const PAID_EPISODE = '11111111-1111-4111-8111-000000000003';
 const MINUTE = 60_000;
-
-interface Run {
-  readonly code: number;
-  readonly output: string;
-}
-
-/** Runs a command, printing its output line by line (long steps show progress); resolves with its exit code and output. */
-function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, quiet = false): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const take = (chunk: Buffer) => {
-      const text = chunk.toString();
-      output += text;
-      if (!quiet) process.stdout.write(text);
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-async function mustRun(command: string, args: readonly string[], env?: NodeJS.ProcessEnv, quiet = false): Promise<string> {
-  const result = await run(command, args, env, quiet);
-  if (result.code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.output.split('\n').slice(-40).join('\n')}`);
-  }
-  return result.output;
-}
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -65,20 +33,6 @@ const freePort = () =>
     });
   });
 
-/** Polls `probe` until it returns a value, for at most `timeoutMs`; then fails with the last reason. */
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      return await probe();
-    } catch (error) {
-      last = error;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-  }
-  throw new Error(`${what}: not within ${timeoutMs / 1000}s: ${last instanceof Error ? last.message : String(last)}`);
-}
 
 async function compose(): Promise<string[]> {
   if ((await run('docker', ['compose', 'version'], process.env, true).catch(() => ({ code: 1 }))).code === 0) return ['docker', 'compose'];

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# npm run cluster:down: deletes the kind cluster cluster:up made, and all in it.
+# npm run cluster:down: removes the cluster cluster:up made, and all in it:
+# kind's cluster, or the source cluster's processes, mounts, network rules,
+# containers and data. CLUSTER_PROVIDER picks one; by default the source
+# cluster where its state is on this machine, else kind.
 # shellcheck source=cluster-lib.sh
 source "$(dirname "$0")/cluster-lib.sh"
-[ $# -eq 0 ] || die "cluster:down takes no arguments (got: $*); CLUSTER_NAME picks the cluster's name"
+[ $# -eq 0 ] || die "cluster:down takes no arguments (got: $*); CLUSTER_PROVIDER (kind|source) and CLUSTER_NAME choose"
 
-require_tools kind
-if ! kind get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; then
-  echo "no kind cluster named ${CLUSTER_NAME}; nothing to delete"
-  exit 0
+if [ -z "${CLUSTER_PROVIDER:-}" ]; then
+  # shellcheck source=provider-source.sh
+  source "$(dirname "$0")/provider-source.sh"
+  if provider_exists; then
+    CLUSTER_PROVIDER=source
+  else
+    CLUSTER_PROVIDER=kind
+  fi
 fi
-step "deleting kind cluster ${CLUSTER_NAME}"
-run kind delete cluster --name "${CLUSTER_NAME}"
+select_provider
+# shellcheck disable=SC2046 # one word per tool
+[ "${PROVIDER}" = kind ] && require_tools kind
+provider_down

@@ -1,64 +1,106 @@
 #!/usr/bin/env bash
-# npm run cluster:up: a kind cluster named `portal` running the local overlay
-# (deploy/k8s/overlays/local), with images built from this checkout.
+# npm run cluster:up: the portal on a local Kubernetes cluster. A provider
+# makes the cluster (kind where it can run, else one built from source on this
+# machine; CLUSTER_PROVIDER picks one); everything after "a cluster answers"
+# is the same for both: build and load the images, apply the overlay, wait for
+# every workload, print where things answer. Every phase prints its duration.
 # shellcheck source=cluster-lib.sh
 source "$(dirname "$0")/cluster-lib.sh"
-# The cluster this script creates, whatever KUBE_CONTEXT says.
-KUBE_CONTEXT="kind-${CLUSTER_NAME}"
-[ $# -eq 0 ] || die "cluster:up takes no arguments (got: $*); CLUSTER_NAME picks the cluster's name"
+[ $# -eq 0 ] || die "cluster:up takes no arguments (got: $*); CLUSTER_PROVIDER (kind|source), CLUSTER_OVERLAY and CLUSTER_NAME choose"
 
-require_tools kind kubectl docker
+select_provider
+# shellcheck disable=SC2046 # one word per tool
+require_tools $(provider_tools)
 cd "${ROOT}" || exit 1
 started=${SECONDS}
+step "cluster provider: ${PROVIDER} (${PROVIDER_REASON})"
 
-if kind get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; then
-  step "kind cluster ${CLUSTER_NAME} exists; reusing it"
-else
-  step "creating kind cluster ${CLUSTER_NAME} (deploy/kind/cluster.yaml)"
-  run kind create cluster --name "${CLUSTER_NAME}" --config deploy/kind/cluster.yaml --wait 120s
-fi
+phase_start=${SECONDS}
+provider_up
+# The cluster this script made, whatever KUBE_CONTEXT said.
+KUBE_CONTEXT=$(provider_context)
+step "cluster answers as context ${KUBE_CONTEXT} ($(elapsed "${phase_start}"))"
 
+phase_start=${SECONDS}
 step "building images portal/<app>:local"
-if node -e 'process.exit(require("./package.json").scripts?.images ? 0 : 1)'; then
-  # deploy/docker/build-images.sh: only the apps the cluster runs, tagged `local`.
-  run env PORTAL_TAG=local npm run images -- "${CLUSTER_APPS[@]}"
-else
-  for app in "${CLUSTER_APPS[@]}"; do
-    echo "--> portal/${app}:local"
-    run docker build -f deploy/docker/Dockerfile --build-arg "APP=${app}" -t "portal/${app}:local" .
-  done
+# deploy/docker/build-images.sh: only the apps the cluster runs, tagged `local`.
+run env PORTAL_TAG=local npm run images -- "${CLUSTER_APPS[@]}"
+step "images built ($(elapsed "${phase_start}"))"
+
+# The overlay's third-party images (Kafka, PostgreSQL, Prometheus, Grafana):
+# on this machine, or pulled. Where one can be neither (no registry), the
+# stand-ins overlay runs stand-ins built here instead, and says so.
+overlay=${CLUSTER_OVERLAY:-local}
+[ -f "deploy/k8s/overlays/${overlay}/kustomization.yaml" ] || die "CLUSTER_OVERLAY=${overlay}: no deploy/k8s/overlays/${overlay}/kustomization.yaml"
+overlay_images() { kubectl kustomize "deploy/k8s/overlays/$1" | awk '$1 == "image:" || $1 == "-" && $2 == "image:" { print $NF }' | sort -u; }
+third_party_images() { overlay_images "$1" | grep -v '^portal/' || true; }
+have_image() { docker image inspect "$1" >/dev/null 2>&1 || timeout 120 docker pull -q "$1" >/dev/null 2>&1; }
+if [ "${CLUSTER_DRY_RUN:-}" != 1 ]; then
+  phase_start=${SECONDS}
+  missing=()
+  for image in $(third_party_images "${overlay}"); do have_image "${image}" || missing+=("${image}"); done
+  if [ ${#missing[@]} -gt 0 ] && [ "${overlay}" = local ] && [ -z "${CLUSTER_OVERLAY:-}" ]; then
+    overlay=local-standins
+    step "${missing[*]}: not on this machine and cannot be pulled; using deploy/k8s/overlays/local-standins instead (stand-ins built here under their own names, no Grafana; deploy/k8s/components/standins says why)"
+  elif [ ${#missing[@]} -gt 0 ]; then
+    die "images not on this machine and not pullable: ${missing[*]} (CLUSTER_OVERLAY=local-standins runs stand-ins built here instead)"
+  fi
+  if [ "${overlay}" = local-standins ]; then
+    step "stand-in images (.ci/standins/build.sh; reused when up to date)"
+    bash .ci/standins/build.sh | sed 's/^/    /'
+    for image in $(third_party_images "${overlay}"); do
+      docker image inspect "${image}" >/dev/null 2>&1 || die "stand-in ${image} is missing after .ci/standins/build.sh"
+    done
+  fi
+  step "third-party images ready ($(elapsed "${phase_start}"))"
 fi
 
+phase_start=${SECONDS}
 step "loading images into the cluster's node (they are never pulled)"
+images=()
 for app in "${CLUSTER_APPS[@]}"; do
   if [ "${CLUSTER_DRY_RUN:-}" != 1 ] && ! docker image inspect "portal/${app}:local" >/dev/null 2>&1; then
     die "image portal/${app}:local is not on this machine after the build step; build it with: docker build -f deploy/docker/Dockerfile --build-arg APP=${app} -t portal/${app}:local ."
   fi
-  run kind load docker-image "portal/${app}:local" --name "${CLUSTER_NAME}"
+  images+=("portal/${app}:local")
 done
+if [ "${CLUSTER_DRY_RUN:-}" != 1 ]; then
+  while IFS= read -r image; do images+=("${image}"); done < <(third_party_images "${overlay}")
+fi
+provider_load_images "${images[@]}"
+step "${#images[@]} images loaded ($(elapsed "${phase_start}"))"
 
-step "applying deploy/k8s/overlays/local"
-run kubectl --context "${KUBE_CONTEXT}" apply -k deploy/k8s/overlays/local
+phase_start=${SECONDS}
+step "applying deploy/k8s/overlays/${overlay}"
+run kubectl --context "${KUBE_CONTEXT}" apply -k "deploy/k8s/overlays/${overlay}"
 
 # Dependencies first: the services are not ready until PostgreSQL and Kafka are.
 workloads=(statefulset/postgres statefulset/kafka)
 for app in "${CLUSTER_APPS[@]}"; do workloads+=("deployment/${app}"); done
+if [ "${CLUSTER_DRY_RUN:-}" != 1 ]; then
+  for extra in prometheus grafana; do
+    kube_get get "deployment/${extra}" >/dev/null 2>&1 && workloads+=("deployment/${extra}")
+  done
+fi
 i=0
 for workload in "${workloads[@]}"; do
   i=$((i + 1))
-  step "[${i}/${#workloads[@]}] waiting for ${workload} to be ready ($((SECONDS - started))s so far)"
+  step "[${i}/${#workloads[@]}] waiting for ${workload} to be ready ($(elapsed "${phase_start}") since the apply)"
   kube rollout status "${workload}" --timeout=600s
 done
+step "every workload ready $(elapsed "${phase_start}") after the apply"
 
 grafana=$(kube_get get service -l app.kubernetes.io/name=grafana \
   -o 'jsonpath={.items[0].metadata.name}:{.items[0].spec.ports[0].port}' 2>/dev/null || true)
+gateway=$(provider_gateway_url)
 echo
-echo "portal is up on kind cluster ${CLUSTER_NAME} after $((SECONDS - started))s"
-echo "  gateway:  http://localhost:8080/api/webtoon/series  (try the README walk-through with API=http://localhost:8080/api)"
+echo "portal is up on the ${PROVIDER} cluster (context ${KUBE_CONTEXT}, overlay ${overlay}) after $((SECONDS - started))s"
+echo "  gateway:    ${gateway}/api/webtoon/series  (try the README walk-through with API=${gateway}/api)"
+echo "  prometheus: kubectl --context ${KUBE_CONTEXT} -n ${NAMESPACE} port-forward svc/prometheus 9090:9090  then http://localhost:9090"
 if [ -n "${grafana}" ] && [ "${grafana}" != ":" ]; then
-  echo "  grafana:  kubectl --context ${KUBE_CONTEXT} -n ${NAMESPACE} port-forward svc/${grafana%%:*} 3000:${grafana##*:}  then http://localhost:3000"
+  echo "  grafana:    kubectl --context ${KUBE_CONTEXT} -n ${NAMESPACE} port-forward svc/${grafana%%:*} 3000:${grafana##*:}  then http://localhost:3000"
 else
-  echo "  grafana:  not deployed (deploy/monitoring is not part of the overlay)"
+  echo "  grafana:    not deployed by overlay ${overlay}"
 fi
-echo "  scale webtoon alone: npm run scale:webtoon -- 5"
+echo "  scale webtoon alone: npm run scale:webtoon -- 3"
 echo "  remove it all: npm run cluster:down"

@@ -63,21 +63,30 @@ export class KafkaEventBus implements EventBus {
 
   /** Every topic this process needs, created with explicit partitions; then producer and consumers. */
   async start(): Promise<void> {
-    await this.ensureTopics();
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await this.producer.connect();
-    for (const subscription of this.subscriptions) {
-      const consumer = this.kafka.consumer({ groupId: subscription.group, allowAutoTopicCreation: false });
-      await consumer.connect();
-      // A new group reads from the start: a service that joins later catches up on history.
-      await consumer.subscribe({ topics: topicsOf(subscription), fromBeginning: true });
-      await consumer.run({
-        // Partitions are independent (order only matters within one), so
-        // each is worked on at once; within a partition events stay in order.
-        partitionsConsumedConcurrently: this.options.partitions ?? 3,
-        eachMessage: ({ topic, partition, message }) => this.consume(subscription, topic, partition, message),
-      });
-      this.consumers.push(consumer);
+    try {
+      await this.ensureTopics();
+      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await this.producer.connect();
+      for (const subscription of this.subscriptions) {
+        const consumer = this.kafka.consumer({ groupId: subscription.group, allowAutoTopicCreation: false });
+        this.consumers.push(consumer);
+        await consumer.connect();
+        // A new group reads from the start: a service that joins later catches up on history.
+        await consumer.subscribe({ topics: topicsOf(subscription), fromBeginning: true });
+        await consumer.run({
+          // Partitions are independent (order only matters within one), so
+          // each is worked on at once; within a partition events stay in order.
+          partitionsConsumedConcurrently: this.options.partitions ?? 3,
+          eachMessage: ({ topic, partition, message }) => this.consume(subscription, topic, partition, message),
+        });
+      }
+    } catch (error) {
+      // Whoever calls start() again (the host waits for a broker that is not up yet) starts from nothing.
+      await Promise.all(this.consumers.map((consumer) => consumer.disconnect().catch(() => undefined)));
+      await this.producer?.disconnect().catch(() => undefined);
+      this.consumers.length = 0;
+      this.producer = undefined;
+      throw error;
     }
     this.state = 'started';
     const lagIntervalMs = this.options.lagIntervalMs ?? 10_000;

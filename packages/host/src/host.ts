@@ -17,6 +17,7 @@ import { createLogger, metrics } from '@portal/observability';
 import type { Logger } from '@portal/observability';
 import type { DomainContext, DomainDefinition, DomainName } from './domain.js';
 import { FAULTS, withFault } from './faults.js';
+import { StartingServer, isUnreachable, untilReachable } from './startup.js';
 
 export interface HostOptions {
   /** The process's name in logs: a domain's name, or 'monolith'. */
@@ -74,6 +75,8 @@ function hostConfig(options: HostOptions) {
       BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(DEFAULT_BODY_LIMIT_BYTES),
       AUTH_JWKS_URL: z.url().default('http://localhost:3005/api/auth/.well-known/jwks.json'),
       FAULT_INJECTION: z.enum(FAULTS).optional(),
+      // How long start-up waits for PostgreSQL and Kafka to answer before giving up.
+      STARTUP_WAIT_SECONDS: z.coerce.number().int().min(0).max(3_600).default(180),
       ...(options.shape === 'monolith'
         ? {}
         : {
@@ -121,6 +124,16 @@ export async function startHost(options: HostOptions): Promise<Host> {
   metrics().nameService(options.service);
   const databases = new Map<DomainName, Database>();
   const closeDatabases = async () => void (await Promise.all([...databases.values()].map((db) => db.close())));
+  const brokers = (config as { KAFKA_BROKERS?: string }).KAFKA_BROKERS?.split(',');
+  // Only where something is awaited over the network and the port is fixed
+  // (probes need one); PORT=0 (tests) has no probes to answer.
+  const awaitsServers = brokers !== undefined || options.domains.some((d) => config.databaseUrl(d.name));
+  const starting = awaitsServers && config.PORT !== 0 ? await StartingServer.listen(config.PORT, config.HOST) : undefined;
+  const wait = {
+    logger,
+    boundMs: config.STARTUP_WAIT_SECONDS * 1000,
+    onWaiting: (what: string, reason: string) => starting?.set(what, reason),
+  };
   try {
     for (const domain of options.domains) {
       const url = config.databaseUrl(domain.name);
@@ -131,15 +144,16 @@ export async function startHost(options: HostOptions): Promise<Host> {
       const migrations = domain.migrations.some((m) => m.id === MESSAGING_MIGRATION.id)
         ? domain.migrations
         : [MESSAGING_MIGRATION, ...domain.migrations];
-      const applied = await migrate(database, migrations);
+      const where = url ? `PostgreSQL (${domain.name} database at ${new URL(url).host})` : `${domain.name} database`;
+      const applied = await untilReachable(where, { ...wait, transient: isUnreachable }, () => migrate(database, migrations));
       if (applied.length > 0) logger.info('migrations applied', { domain: domain.name, applied });
     }
   } catch (error) {
     await closeDatabases();
+    await starting?.close();
     throw error;
   }
 
-  const brokers = (config as { KAFKA_BROKERS?: string }).KAFKA_BROKERS?.split(',');
   const kafka = brokers
     ? new KafkaEventBus({
         brokers,
@@ -198,8 +212,17 @@ export async function startHost(options: HostOptions): Promise<Host> {
   class HostModule {}
 
   const { app, routes } = await createHttpApp(HostModule, { logger, bodyLimitBytes: config.BODY_LIMIT_BYTES });
-  await bus.start();
+  try {
+    // kafkajs retries on its own for a while, then gives up; this keeps trying within the bound.
+    await (kafka ? untilReachable(`Kafka (${brokers?.join(', ')})`, wait, () => bus.start()) : bus.start());
+  } catch (error) {
+    await app.close();
+    await closeDatabases();
+    await starting?.close();
+    throw error;
+  }
   for (const relay of relays.values()) relay.start();
+  await starting?.close();
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.getHttpServer().address();
   const boundPort = typeof address === 'object' && address ? address.port : config.PORT;
