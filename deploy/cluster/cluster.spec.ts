@@ -131,6 +131,11 @@ describe.skipIf(CANNOT !== undefined && !CI)('the portal on a real Kubernetes cl
       expect({ name: w.metadata.name, ready: w.status.readyReplicas ?? 0 }).toEqual({ name: w.metadata.name, ready: wanted });
       if (w.kind === 'Deployment') expect(w.status.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
     }
+    // Services start in any order: none crashed while Kafka and PostgreSQL came up.
+    const restarted = (await pods('app.kubernetes.io/component in (service,gateway)'))
+      .flatMap((p) => (p.status.containerStatuses ?? []).map((c) => ({ pod: p.metadata.name, restarts: c.restartCount })))
+      .filter((c) => c.restarts > 0);
+    expect(restarted).toEqual([]);
     figure('workloads Available', all.map((w) => `${w.metadata.name} ${w.status.readyReplicas}/${w.spec.replicas}`).join(', '));
   });
 

@@ -52,7 +52,12 @@ export async function workloads(): Promise<Workload[]> {
 export interface Pod {
   readonly metadata: { readonly name: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string>; readonly deletionTimestamp?: string };
   readonly spec: { readonly containers: readonly { readonly image: string }[] };
-  readonly status: { readonly phase: string; readonly podIP?: string; readonly conditions?: readonly { readonly type: string; readonly status: string }[] };
+  readonly status: {
+    readonly phase: string;
+    readonly podIP?: string;
+    readonly conditions?: readonly { readonly type: string; readonly status: string }[];
+    readonly containerStatuses?: readonly { readonly name: string; readonly restartCount: number }[];
+  };
 }
 
 export async function pods(selector: string): Promise<Pod[]> {

@@ -41,7 +41,8 @@ const BASICS = () => Object.fromEntries(['dirname', 'grep', 'sed', 'cat', 'node'
 function run(script: string, args: readonly string[], path: string, env: Record<string, string> = {}) {
   const result = spawnSync(BASH, [join(SCRIPTS, script), ...args], {
     encoding: 'utf8',
-    env: { PATH: path, HOME: tmpdir(), ...env },
+    // A state folder of its own: a source cluster running on this machine is never touched.
+    env: { PATH: path, HOME: tmpdir(), SOURCE_CLUSTER_STATE: join(tmpdir(), 'portal-cluster-spec-no-state'), SOURCE_CLUSTER_CACHE: join(tmpdir(), 'portal-cluster-spec-no-cache'), ...env },
     cwd: ROOT,
     timeout: 60_000,
   });
@@ -129,7 +130,7 @@ describe('KUBE_CONTEXT', () => {
     const tools = pathWith(BASICS(), ['kind', 'kubectl', 'docker', 'npm']);
     const scale = run('scale-webtoon.sh', ['2'], tools, { CLUSTER_DRY_RUN: '1', KUBE_CONTEXT: 'minikube' });
     expect(scale.stdout).toContain('+ kubectl --context minikube --namespace portal scale deployment/webtoon --replicas=2');
-    const up = run('cluster-up.sh', [], tools, { CLUSTER_DRY_RUN: '1', KUBE_CONTEXT: 'minikube' });
+    const up = run('cluster-up.sh', [], tools, { CLUSTER_DRY_RUN: '1', KUBE_CONTEXT: 'minikube', CLUSTER_PROVIDER: 'kind' });
     expect(up.stdout).toContain('+ kubectl --context kind-portal apply -k deploy/k8s/overlays/local');
     expect(up.stdout).not.toContain('minikube');
   });
@@ -137,14 +138,14 @@ describe('KUBE_CONTEXT', () => {
 
 describe('npm run cluster:up', () => {
   it('names every missing tool with where to get it', () => {
-    const result = run('cluster-up.sh', [], pathWith(BASICS(), []));
+    const result = run('cluster-up.sh', [], pathWith(BASICS(), []), { CLUSTER_PROVIDER: 'kind' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('missing: kind - install it from https://kind.sigs.k8s.io/');
     expect(result.stderr).toContain('missing: kubectl - install it from https://kubernetes.io/docs/tasks/tools/');
     expect(result.stderr).toContain('missing: docker - install Docker Engine');
     expect(result.stderr).toContain('install kind kubectl docker and run this again');
     // Only docker missing: only docker named.
-    const some = run('cluster-up.sh', [], pathWith(BASICS(), ['kind', 'kubectl']));
+    const some = run('cluster-up.sh', [], pathWith(BASICS(), ['kind', 'kubectl']), { CLUSTER_PROVIDER: 'kind' });
     expect(some.stderr).not.toContain('missing: kind');
     expect(some.stderr).toContain('missing: docker');
   });
@@ -153,10 +154,13 @@ describe('npm run cluster:up', () => {
     const result = run('cluster-up.sh', ['--now'], pathWith(BASICS(), ['kind', 'kubectl', 'docker']));
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('cluster:up takes no arguments (got: --now)');
+    expect(run('cluster-up.sh', [], pathWith(BASICS(), ['kind', 'kubectl', 'docker']), { CLUSTER_PROVIDER: 'k3s' }).stderr).toContain(
+      "CLUSTER_PROVIDER must be kind or source, got 'k3s'",
+    );
   });
 
   it('creates the cluster, builds and loads every deployed image, applies the local overlay and waits for each workload (dry run)', () => {
-    const result = run('cluster-up.sh', [], pathWith(BASICS(), ['kind', 'kubectl', 'docker', 'npm']), { CLUSTER_DRY_RUN: '1' });
+    const result = run('cluster-up.sh', [], pathWith(BASICS(), ['kind', 'kubectl', 'docker', 'npm']), { CLUSTER_DRY_RUN: '1', CLUSTER_PROVIDER: 'kind' });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const commands = result.stdout.split('\n').filter((l) => l.startsWith('+ '));
@@ -175,10 +179,41 @@ describe('npm run cluster:up', () => {
     const waits = commands.filter((c) => c.includes('rollout status')).map((c) => c.split(' ').find((w) => w.includes('/')));
     expect(waits).toEqual(['statefulset/postgres', 'statefulset/kafka', ...['gateway', 'auth', 'news', 'blog', 'webtoon', 'payment', 'analytics'].map((a) => `deployment/${a}`)]);
     expect(result.stdout).toMatch(/\[1\/9\] waiting for statefulset\/postgres/);
-    expect(result.stdout).toContain('gateway:  http://localhost:8080/');
+    expect(result.stdout).toMatch(/gateway: +http:\/\/localhost:8080\//);
     // The files those commands name exist.
     expect(existsSync(join(ROOT, 'deploy/k8s/overlays/local/kustomization.yaml'))).toBe(true);
     expect(existsSync(join(ROOT, 'deploy/kind/cluster.yaml'))).toBe(true);
+  });
+});
+
+describe('the source cluster provider', () => {
+  it('is chosen where kind is not installed, and runs the same steps after the cluster answers (dry run)', () => {
+    const result = run('cluster-up.sh', [], pathWith(BASICS(), ['kubectl', 'docker', 'npm']), { CLUSTER_DRY_RUN: '1' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('cluster provider: source (kind is not installed)');
+    const commands = result.stdout.split('\n').filter((l) => l.startsWith('+ '));
+    expect(commands[0]).toBe('+ source_up (deploy/cluster/source/cluster.sh)');
+    expect(commands).toContain('+ env PORTAL_TAG=local npm run images -- gateway auth news blog webtoon payment analytics');
+    expect(commands).toContain(
+      '+ docker save portal/gateway:local portal/auth:local portal/news:local portal/blog:local portal/webtoon:local portal/payment:local portal/analytics:local | ctr images import -',
+    );
+    expect(commands).toContain('+ kubectl --context portal-source apply -k deploy/k8s/overlays/local');
+    expect(result.stdout).toMatch(/gateway: +http:\/\/127\.0\.0\.1:30080\//);
+  });
+
+  it('refuses an overlay that does not exist', () => {
+    const result = run('cluster-up.sh', [], pathWith(BASICS(), ['kubectl', 'docker', 'npm']), { CLUSTER_DRY_RUN: '1', CLUSTER_OVERLAY: 'nope' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('CLUSTER_OVERLAY=nope: no deploy/k8s/overlays/nope/kustomization.yaml');
+  });
+
+  it('passes shellcheck, like every script of the project', () => {
+    const scripts = ['cluster-lib.sh', 'cluster-up.sh', 'cluster-down.sh', 'scale-webtoon.sh', 'provider-kind.sh', 'provider-source.sh'].map((f) => join(SCRIPTS, f));
+    const source = ['cluster.sh', 'build.sh', 'versions.sh'].map((f) => join(ROOT, 'deploy/cluster/source', f));
+    const result = spawnSync(which('shellcheck'), ['-x', '-P', 'SCRIPTDIR', ...scripts, ...source], { encoding: 'utf8', cwd: ROOT });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });
 

@@ -123,7 +123,7 @@ make_pki() {
   local pki=${STATE}/pki
   mkdir -p "${pki}"
   (
-    cd "${pki}"
+    cd "${pki}" || exit 1
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj /CN=portal-source-ca 2>/dev/null
     openssl req -x509 -newkey rsa:2048 -nodes -keyout front-proxy-ca.key -out front-proxy-ca.crt -days 3650 -subj /CN=portal-front-proxy-ca 2>/dev/null
     openssl genrsa -out sa.key 2048 2>/dev/null
@@ -399,7 +399,7 @@ source_down() {
   stop_process etcd
   phase_done "processes stopped"
   phase "network rules, interfaces, mounts, sysctls"
-  [ -x "${BIN}/kube-proxy" ] && "${BIN}/kube-proxy" --cleanup >/dev/null 2>&1 || true
+  if [ -x "${BIN}/kube-proxy" ]; then "${BIN}/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
   iptables -D FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD 2>/dev/null || true
   for chain in CNI-FORWARD CNI-ADMIN; do iptables -F "${chain}" 2>/dev/null || true; iptables -X "${chain}" 2>/dev/null || true; done
   for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/ {print $2}'); do
@@ -425,9 +425,8 @@ source_down() {
   ip link del cni0 2>/dev/null || true
   ip link del kube-dummy-if 2>/dev/null || true
   for namespace in $(ip netns list 2>/dev/null | awk '/^cni-/ {print $1}'); do ip netns del "${namespace}" 2>/dev/null || true; done
-  for mount in $(awk -v s="${STATE}" -v r=/run/portal-containerd '$2 ~ "^" s || $2 ~ "^" r {print $2}' /proc/mounts | sort -r); do
-    umount -l "${mount}" 2>/dev/null || true
-  done
+  awk -v s="${STATE}" -v r=/run/portal-containerd '$2 ~ "^" s || $2 ~ "^" r {print $2}' /proc/mounts | sort -r |
+    while read -r mount; do umount -l "${mount}" 2>/dev/null || true; done
   restore_sysctls
   phase_done "host restored"
   phase "removing ${STATE} and the kubeconfig context ${CONTEXT_NAME}"
