@@ -141,7 +141,13 @@ const MONITORING_KUSTOMIZATION = join(ROOT, 'deploy/monitoring/kustomization.yam
 
 // ---------------------------------------------------------------- the builds
 
-const OVERLAYS = readdirSync(join(K8S, 'overlays')).sort();
+// local-standins is local for machines that cannot pull images (stand-in
+// images under their own names, no Grafana): it has tests of its own below,
+// and the upstream-image checks hold for every other overlay.
+const STANDINS = 'local-standins';
+const OVERLAYS = readdirSync(join(K8S, 'overlays'))
+  .filter((name) => name !== STANDINS)
+  .sort();
 let command: readonly string[];
 let base: Built;
 const overlays: Built[] = [];
@@ -723,5 +729,39 @@ describe('the kind cluster', () => {
     const mappings = cluster.nodes.flatMap((n) => n.extraPortMappings ?? []);
     expect(mappings).toEqual([expect.objectContaining({ containerPort: gateway.ports[0]?.nodePort, hostPort: 8080, listenAddress: '127.0.0.1' })]);
     expect(readFileSync(join(ROOT, 'deploy/scripts/cluster-up.sh'), 'utf8')).toContain('http://localhost:8080/');
+  });
+});
+
+describe(`the ${STANDINS} overlay`, () => {
+  let standins: Built;
+  beforeAll(() => {
+    standins = { name: STANDINS, dir: join(K8S, 'overlays', STANDINS), objects: buildKustomization(join(K8S, 'overlays', STANDINS), command) };
+  }, 60_000);
+
+  const key = (o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`;
+  const isGrafana = (o: { kind: string; metadata: { name: string } }) => o.metadata.name === 'grafana' || o.metadata.name.startsWith('grafana-');
+  const images = (b: Built) => workloads(b.objects).flatMap((w) => [...w.spec.containers, ...(w.spec.initContainers ?? [])].map((c) => c.image));
+
+  it('is the local overlay without Grafana, object for object', () => {
+    const local = overlay('local').objects;
+    expect(standins.objects.map(key).sort()).toEqual(local.filter((o) => !isGrafana(o)).map(key).sort());
+    expect(local.some(isGrafana)).toBe(true);
+  });
+
+  it('names every third-party image as a stand-in, never by an upstream name', () => {
+    const thirdParty = [...new Set(images(standins).filter((i) => !appOfImage(i)))].sort();
+    expect(thirdParty).toEqual([`portal-standin/kafka:${KAFKA_VERSION}`, 'portal-standin/postgres:15', 'portal-standin/prometheus:2.42']);
+    const upstream = [...new Set(images(overlay('local')).filter((i) => !appOfImage(i)))];
+    for (const name of upstream) expect(images(standins)).not.toContain(name);
+    // The apps' images stay the local overlay's.
+    expect(images(standins).filter((i) => appOfImage(i)).sort()).toEqual(images(overlay('local')).filter((i) => appOfImage(i)).sort());
+  });
+
+  it('validates against the Kubernetes schemas like every overlay', async () => {
+    for (const object of standins.objects) {
+      const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : [undefined, object.apiVersion];
+      const models = (await import(`kubernetes-models/${group ? `${group}/` : ''}${version}/${object.kind}`)) as Record<string, new (data: unknown) => { validate(): void }>;
+      new (models[object.kind] as new (data: unknown) => { validate(): void })(object).validate();
+    }
   });
 });
