@@ -109,7 +109,7 @@ build_addon_images() {
 # source_load_images IMAGE...: copies images from Docker into the node's
 # containerd (what `kind load docker-image` does for kind).
 source_load_images() {
-  docker save "$@" | ctr_k8s images import --no-unpack - >/dev/null
+  docker save "$@" | ctr_k8s images import - >/dev/null
 }
 
 # ------------------------------------------------------------------ files
