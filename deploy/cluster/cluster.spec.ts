@@ -289,7 +289,8 @@ describe.skipIf(CANNOT !== undefined && !CI)('the portal on a real Kubernetes cl
       expect(hpa.status.currentReplicas).toBe(1);
       expect(hpa.status.currentMetrics?.length ?? 0).toBeGreaterThan(0);
     }, 3_000);
-    const load = steadyLoad(content, 150);
+    // Under the gateway's per-client rate limit (100/s): every request reaches webtoon.
+    const load = steadyLoad(content, 90);
     const t0 = Date.now();
     const upMs = await eventually('the HPA raising webtoon above one replica', 6 * MINUTE, async () => {
       const hpa = await kubeJson<{ status: { desiredReplicas?: number } }>(['-n', NAMESPACE, 'get', 'hpa', 'webtoon']);

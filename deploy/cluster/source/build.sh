@@ -44,6 +44,7 @@ build_kubernetes() {
   local cmds=() c
   for c in "${K8S_COMMANDS[@]}"; do built "${c}" "${K8S_VERSION}" || cmds+=("${c}"); done
   [ ${#cmds[@]} -eq 0 ] && return 0
+  echo "    go build ${cmds[*]}"
   # One `go build` for all of them: they share most packages, and go compiles
   # each once. The module (k8s/go.mod, go.sum) pins every dependency.
   (cd "${HERE}/k8s" && ${GO} build -trimpath -ldflags "$(k8s_ldflags)" -o "${BIN}/" \
@@ -80,7 +81,7 @@ build_prometheus() {
 
 build_one() {
   case "$1" in
-    kubernetes) timed "Kubernetes ${K8S_VERSION} (${K8S_COMMANDS[*]})" build_kubernetes ;;
+    kubernetes) timed "Kubernetes ${K8S_VERSION}" build_kubernetes ;;
     coredns) timed "CoreDNS ${COREDNS_VERSION}" go_install coredns "github.com/coredns/coredns@${COREDNS_VERSION}" ;;
     metrics-server) timed "metrics-server ${METRICS_SERVER_VERSION}" go_install metrics-server "sigs.k8s.io/metrics-server/cmd/metrics-server@${METRICS_SERVER_VERSION}" ;;
     local-path-provisioner) timed "local-path-provisioner ${LOCAL_PATH_VERSION}" go_install local-path-provisioner "github.com/rancher/local-path-provisioner@${LOCAL_PATH_VERSION}" ;;
