@@ -728,7 +728,9 @@ describe('the kind cluster', () => {
     expect(gateway.type).toBe('NodePort');
     const mappings = cluster.nodes.flatMap((n) => n.extraPortMappings ?? []);
     expect(mappings).toEqual([expect.objectContaining({ containerPort: gateway.ports[0]?.nodePort, hostPort: 8080, listenAddress: '127.0.0.1' })]);
-    expect(readFileSync(join(ROOT, 'deploy/scripts/cluster-up.sh'), 'utf8')).toContain('http://localhost:8080/');
+    // cluster:up prints where the gateway answers, from the provider's own URL.
+    expect(readFileSync(join(ROOT, 'deploy/scripts/provider-kind.sh'), 'utf8')).toContain('provider_gateway_url() { echo "http://localhost:8080"; }');
+    expect(readFileSync(join(ROOT, 'deploy/scripts/provider-source.sh'), 'utf8')).toContain(`http://127.0.0.1:${gateway.ports[0]?.nodePort}`);
   });
 });
 
