@@ -13,6 +13,9 @@ source "${HERE}/versions.sh"
 
 BIN=${SOURCE_CLUSTER_CACHE}/bin
 mkdir -p "${BIN}"
+# One build at a time per cache: the stand-ins' build asks for prometheus too.
+exec 9>"${SOURCE_CLUSTER_CACHE}/.lock"
+flock 9
 [ -x /usr/local/go/bin/go ] && export PATH="${PATH}:/usr/local/go/bin"
 command -v go >/dev/null || { echo "error: the source cluster is built with Go (https://go.dev/doc/install); none is on PATH" >&2; exit 1; }
 
