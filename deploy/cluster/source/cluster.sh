@@ -100,10 +100,12 @@ build_addon_images() {
     rm -rf "${ctx:?}"/*
     cp "${binary}" "${ctx}/${name}"
     cp "${HERE_SOURCE}/images/${name}.Dockerfile" "${ctx}/Dockerfile"
-    DOCKER_BUILDKIT=0 docker build -q --label "portal.binary=${sum}" -t "portal-cluster/${name}:local" "${ctx}" >/dev/null
+    # The classic builder (no buildx here) warns that it is deprecated on every build: shown only on failure.
+    DOCKER_BUILDKIT=0 docker build -q --label "portal.binary=${sum}" -t "portal-cluster/${name}:local" "${ctx}" >/dev/null 2>"${ctx}.err" ||
+      { cat "${ctx}.err" >&2; rm -rf "${ctx}" "${ctx}.err"; return 1; }
     echo "    built portal-cluster/${name}:local"
   done
-  rm -rf "${ctx}"
+  rm -rf "${ctx}" "${ctx}.err"
 }
 
 # source_load_images IMAGE...: copies images from Docker into the node's
