@@ -391,8 +391,9 @@ source_down() {
     for container in $(ctr_k8s containers ls -q 2>/dev/null); do ctr_k8s containers rm "${container}" >/dev/null 2>&1 || true; done
   fi
   # The shims containerd started outlive it: the parents of the tasks' init processes.
+  # (`|| true`: a task already gone has no parent to find, which is not an error here.)
   shims=$(for pid in /run/portal-containerd/io.containerd.runtime.v2.task/k8s.io/*/init.pid; do
-    [ -f "${pid}" ] && ps -o ppid= -p "$(cat "${pid}")"
+    [ -f "${pid}" ] && ps -o ppid= -p "$(cat "${pid}")" || true
   done 2>/dev/null | sort -u)
   stop_process containerd
   for pid in ${shims}; do kill "${pid}" 2>/dev/null || true; done
@@ -405,7 +406,7 @@ source_down() {
   iptables -D FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD 2>/dev/null || true
   for chain in CNI-FORWARD CNI-ADMIN; do iptables -F "${chain}" 2>/dev/null || true; iptables -X "${chain}" 2>/dev/null || true; done
   for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/ {print $2}'); do
-    iptables -t nat -S POSTROUTING | grep -- "-j ${chain}" | sed 's/^-A/-D/' | while read -r rule; do
+    { iptables -t nat -S POSTROUTING | grep -- "-j ${chain}" || true; } | sed 's/^-A/-D/' | while read -r rule; do
       # shellcheck disable=SC2086 # the rule's words are iptables arguments
       iptables -t nat ${rule} 2>/dev/null || true
     done
@@ -415,7 +416,7 @@ source_down() {
   # kube-router's own cleanup panics without IPVS in the kernel, so its KUBE-*
   # chains (and kube-proxy's leftovers) go by hand; Docker's chains stay.
   for table in filter nat mangle; do
-    iptables -t "${table}" -S 2>/dev/null | grep -E '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j KUBE-' | sed 's/^-A/-D/' |
+    { iptables -t "${table}" -S 2>/dev/null | grep -E '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j KUBE-' || true; } | sed 's/^-A/-D/' |
       while read -r rule; do
         # shellcheck disable=SC2086 # the rule's words are iptables arguments
         eval iptables -t "${table}" ${rule} 2>/dev/null || true
