@@ -393,7 +393,7 @@ source_down() {
   # The shims containerd started outlive it: the parents of the tasks' init processes.
   # (`|| true`: a task already gone has no parent to find, which is not an error here.)
   shims=$(for pid in /run/portal-containerd/io.containerd.runtime.v2.task/k8s.io/*/init.pid; do
-    [ -f "${pid}" ] && ps -o ppid= -p "$(cat "${pid}")" || true
+    if [ -f "${pid}" ]; then ps -o ppid= -p "$(cat "${pid}")" || true; fi
   done 2>/dev/null | sort -u)
   stop_process containerd
   for pid in ${shims}; do kill "${pid}" 2>/dev/null || true; done
