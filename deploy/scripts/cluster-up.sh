@@ -90,9 +90,33 @@ for workload in "${workloads[@]}"; do
 done
 step "every workload ready $(elapsed "${phase_start}") after the apply"
 
+# Ready pods are not yet routes: the gateway finds each service's pods by DNS
+# every few seconds, and until then answers 503 ("no instance of the X service
+# is known", then its breaker's "stops sending it requests for a while"). Up
+# means a user's first request gets through: any answer of the service's own
+# (here a 404 for its bare prefix) rather than the gateway's 5xx.
+gateway=$(provider_gateway_url)
+gateway_knows() {
+  case "$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' "${gateway}/api/$1/")" in
+    000 | 502 | 503 | 504) return 1 ;;
+    *) return 0 ;;
+  esac
+}
+if [ "${CLUSTER_DRY_RUN:-}" != 1 ]; then
+  phase_start=${SECONDS}
+  for app in "${CLUSTER_APPS[@]}"; do
+    [ "${app}" = gateway ] && continue
+    deadline=$((SECONDS + 120))
+    until gateway_knows "${app}"; do
+      [ "${SECONDS}" -lt "${deadline}" ] || die "the gateway (${gateway}) still knows no instance of ${app} 120s after every pod was ready; its log: kubectl --context ${KUBE_CONTEXT} -n ${NAMESPACE} logs deployment/gateway"
+      sleep 1
+    done
+  done
+  step "the gateway routes to every service ($(elapsed "${phase_start}"))"
+fi
+
 grafana=$(kube_get get service -l app.kubernetes.io/name=grafana \
   -o 'jsonpath={.items[0].metadata.name}:{.items[0].spec.ports[0].port}' 2>/dev/null || true)
-gateway=$(provider_gateway_url)
 echo
 echo "portal is up on the ${PROVIDER} cluster (context ${KUBE_CONTEXT}, overlay ${overlay}) after $((SECONDS - started))s"
 echo "  gateway:    ${gateway}/api/webtoon/series  (try the README walk-through with API=${gateway}/api)"
