@@ -270,12 +270,15 @@ describe.skipIf(CANNOT !== undefined && !CI)('the portal on a real Kubernetes cl
   it('loses at most 0.5 % of requests when a webtoon pod is deleted under load, and is whole again within a bound', async () => {
     const load = steadyLoad(content, 40);
     await eventually('load flowing', 30_000, async () => expect(load.tally.ok).toBeGreaterThan(40));
-    const victim = (await readyWebtoonPods())[0] ?? '';
+    // As many as before (the HPA may have added one to the three under the rollout's load).
+    const before = await readyWebtoonPods();
+    const victim = before[0] ?? '';
     const t0 = Date.now();
     await kubectl(['-n', NAMESPACE, 'delete', 'pod', victim, '--wait=false']);
-    await eventually('three webtoon pods Ready again', 5 * MINUTE, async () => {
+    await eventually(`${before.length} webtoon pods Ready again, the deleted one replaced`, 5 * MINUTE, async () => {
       const ready = await readyWebtoonPods();
-      expect(ready.filter((p) => p !== victim)).toHaveLength(3);
+      expect(ready.filter((p) => !before.includes(p)).length).toBeGreaterThanOrEqual(1);
+      expect(ready.filter((p) => p !== victim).length).toBeGreaterThanOrEqual(before.length);
     }, 1_000);
     const replacedMs = Date.now() - t0;
     // A little more load after the replacement joined, then count.

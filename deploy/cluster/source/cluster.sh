@@ -367,11 +367,43 @@ source_up() {
   export_kubeconfig
 }
 
+# The iptables chains and ipsets of kube-proxy, kube-router and the CNI
+# plugins; Docker's stay.
+remove_network_rules() {
+  local chain table set
+  if [ -x "${BIN}/kube-proxy" ]; then "${BIN}/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
+  # The firewall plugin checks, then inserts: pods set up at once can leave its jump twice.
+  while iptables -D FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD 2>/dev/null; do :; done
+  for chain in CNI-FORWARD CNI-ADMIN; do iptables -F "${chain}" 2>/dev/null || true; iptables -X "${chain}" 2>/dev/null || true; done
+  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/ {print $2}'); do
+    { iptables -t nat -S POSTROUTING | grep -- "-j ${chain}" || true; } | sed 's/^-A/-D/' | while read -r rule; do
+      # shellcheck disable=SC2086 # the rule's words are iptables arguments
+      iptables -t nat ${rule} 2>/dev/null || true
+    done
+    iptables -t nat -F "${chain}" 2>/dev/null || true
+    iptables -t nat -X "${chain}" 2>/dev/null || true
+  done
+  # kube-router's own cleanup panics without IPVS in the kernel, so its KUBE-*
+  # chains (and kube-proxy's leftovers) go by hand; Docker's chains stay.
+  for table in filter nat mangle; do
+    { iptables -t "${table}" -S 2>/dev/null | grep -E '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j KUBE-' || true; } | sed 's/^-A/-D/' |
+      while read -r rule; do
+        # shellcheck disable=SC2086 # the rule's words are iptables arguments
+        eval iptables -t "${table}" ${rule} 2>/dev/null || true
+      done
+    for chain in $(iptables -t "${table}" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do iptables -t "${table}" -F "${chain}" 2>/dev/null || true; done
+    for chain in $(iptables -t "${table}" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do iptables -t "${table}" -X "${chain}" 2>/dev/null || true; done
+  done
+  for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router-)'); do ipset destroy "${set}" 2>/dev/null || true; done
+}
+
+network_rules_left() { iptables-save 2>/dev/null | grep -qE 'KUBE-|CNI-'; }
+
 source_exists() { [ -d "${STATE}/run" ]; }
 
 source_down() {
   [ -d "${STATE}" ] || { echo "no source cluster in ${STATE}; nothing to remove"; return 0; }
-  local started=${SECONDS} task container pid shims namespace mount chain table set
+  local started=${SECONDS} task container pid shims namespace mount
   export PATH="${BIN}:${PATH}"
   if alive kube-apiserver && alive kubelet && apiserver_ready >/dev/null 2>&1; then
     phase "deleting every pod, so the kubelet unmounts volumes and releases their network"
@@ -402,29 +434,17 @@ source_down() {
   stop_process etcd
   phase_done "processes stopped"
   phase "network rules, interfaces, mounts, sysctls"
-  if [ -x "${BIN}/kube-proxy" ]; then "${BIN}/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
-  iptables -D FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD 2>/dev/null || true
-  for chain in CNI-FORWARD CNI-ADMIN; do iptables -F "${chain}" 2>/dev/null || true; iptables -X "${chain}" 2>/dev/null || true; done
-  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/ {print $2}'); do
-    { iptables -t nat -S POSTROUTING | grep -- "-j ${chain}" || true; } | sed 's/^-A/-D/' | while read -r rule; do
-      # shellcheck disable=SC2086 # the rule's words are iptables arguments
-      iptables -t nat ${rule} 2>/dev/null || true
-    done
-    iptables -t nat -F "${chain}" 2>/dev/null || true
-    iptables -t nat -X "${chain}" 2>/dev/null || true
+  # A CNI plugin that containerd started may still be running: let it finish
+  # (its rules would come back after ours went), then clean until nothing is left.
+  wait_for 10 "the CNI plugins to exit" bash -c '! pgrep -f "^/usr/lib/cni/" >/dev/null' || pkill -9 -f '^/usr/lib/cni/' || true
+  for _ in 1 2 3; do
+    remove_network_rules
+    network_rules_left || break
+    sleep 2
   done
-  # kube-router's own cleanup panics without IPVS in the kernel, so its KUBE-*
-  # chains (and kube-proxy's leftovers) go by hand; Docker's chains stay.
-  for table in filter nat mangle; do
-    { iptables -t "${table}" -S 2>/dev/null | grep -E '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j KUBE-' || true; } | sed 's/^-A/-D/' |
-      while read -r rule; do
-        # shellcheck disable=SC2086 # the rule's words are iptables arguments
-        eval iptables -t "${table}" ${rule} 2>/dev/null || true
-      done
-    for chain in $(iptables -t "${table}" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do iptables -t "${table}" -F "${chain}" 2>/dev/null || true; done
-    for chain in $(iptables -t "${table}" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do iptables -t "${table}" -X "${chain}" 2>/dev/null || true; done
-  done
-  for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router-)'); do ipset destroy "${set}" 2>/dev/null || true; done
+  if network_rules_left; then
+    echo "warning: iptables rules of the cluster are left after 3 passes: $(iptables-save | grep -E 'KUBE-|CNI-' | head -n 3 | tr '\n' ' ')" >&2
+  fi
   ip link del cni0 2>/dev/null || true
   ip link del kube-dummy-if 2>/dev/null || true
   for namespace in $(ip netns list 2>/dev/null | awk '/^cni-/ {print $1}'); do ip netns del "${namespace}" 2>/dev/null || true; done
