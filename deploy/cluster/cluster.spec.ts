@@ -22,13 +22,13 @@ import { ROOT, eventually, mustRun, run } from '../commands.js';
 import { NAMESPACE, counterTotal, fetchInPod, isReady, kubeJson, kubectl, kubectlRun, pods, portForward, workloads } from './kube.js';
 
 const MINUTE = 60_000;
+const CI = process.env.CI === 'true' || process.env.CI === '1';
 
 interface KubeObject {
   readonly kind: string;
   readonly metadata: { name: string; namespace?: string };
   readonly subjects?: { namespace?: string }[];
 }
-const CI = process.env.CI === 'true' || process.env.CI === '1';
 
 /** Why no cluster can start here, if so: kind needs Docker; the source cluster also needs Linux and root. */
 function unavailable(): string | undefined {

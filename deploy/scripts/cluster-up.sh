@@ -103,6 +103,7 @@ gateway_knows() {
   esac
 }
 if [ "${CLUSTER_DRY_RUN:-}" != 1 ]; then
+  require_tools curl
   phase_start=${SECONDS}
   for app in "${CLUSTER_APPS[@]}"; do
     [ "${app}" = gateway ] && continue
