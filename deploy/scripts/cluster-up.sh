@@ -21,7 +21,17 @@ provider_up
 KUBE_CONTEXT=$(provider_context)
 step "cluster answers as context ${KUBE_CONTEXT} ($(elapsed "${phase_start}"))"
 
+have_image() { docker image inspect "$1" >/dev/null 2>&1 || timeout 120 docker pull -q "$1" >/dev/null 2>&1; }
+
 phase_start=${SECONDS}
+# The images' Node base (the Dockerfile's default): where it can be neither
+# found nor pulled (no registry), the stand-in built here, saying so.
+node_base=$(awk -F= '/^ARG NODE_IMAGE=/ { print $2; exit }' deploy/docker/Dockerfile)
+if [ "${CLUSTER_DRY_RUN:-}" != 1 ] && [ -z "${NODE_IMAGE:-}" ] && ! have_image "${node_base}"; then
+  export NODE_IMAGE=portal-standin/node:24-bookworm-slim
+  step "${node_base}: not on this machine and cannot be pulled; building on the stand-in ${NODE_IMAGE} (.ci/standins/build.sh; reused when up to date)"
+  bash .ci/standins/build.sh | sed 's/^/    /'
+fi
 step "building images portal/<app>:local"
 # deploy/docker/build-images.sh: only the apps the cluster runs, tagged `local`.
 run env PORTAL_TAG=local npm run images -- "${CLUSTER_APPS[@]}"
@@ -34,7 +44,6 @@ overlay=${CLUSTER_OVERLAY:-local}
 [ -f "deploy/k8s/overlays/${overlay}/kustomization.yaml" ] || die "CLUSTER_OVERLAY=${overlay}: no deploy/k8s/overlays/${overlay}/kustomization.yaml"
 overlay_images() { kubectl kustomize "deploy/k8s/overlays/$1" | awk '$1 == "image:" || $1 == "-" && $2 == "image:" { print $NF }' | sort -u; }
 third_party_images() { overlay_images "$1" | grep -v '^portal/' || true; }
-have_image() { docker image inspect "$1" >/dev/null 2>&1 || timeout 120 docker pull -q "$1" >/dev/null 2>&1; }
 if [ "${CLUSTER_DRY_RUN:-}" != 1 ]; then
   phase_start=${SECONDS}
   missing=()
