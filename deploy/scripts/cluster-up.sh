@@ -26,11 +26,13 @@ have_image() { docker image inspect "$1" >/dev/null 2>&1 || timeout 120 docker p
 phase_start=${SECONDS}
 # The images' Node base (the Dockerfile's default): where it can be neither
 # found nor pulled (no registry), the stand-in built here, saying so.
-node_base=$(awk -F= '/^ARG NODE_IMAGE=/ { print $2; exit }' deploy/docker/Dockerfile)
-if [ "${CLUSTER_DRY_RUN:-}" != 1 ] && [ -z "${NODE_IMAGE:-}" ] && ! have_image "${node_base}"; then
-  export NODE_IMAGE=portal-standin/node:24-bookworm-slim
-  step "${node_base}: not on this machine and cannot be pulled; building on the stand-in ${NODE_IMAGE} (.ci/standins/build.sh; reused when up to date)"
-  bash .ci/standins/build.sh | sed 's/^/    /'
+if [ "${CLUSTER_DRY_RUN:-}" != 1 ] && [ -z "${NODE_IMAGE:-}" ]; then
+  node_base=$(awk -F= '/^ARG NODE_IMAGE=/ { print $2; exit }' deploy/docker/Dockerfile)
+  if ! have_image "${node_base}"; then
+    export NODE_IMAGE=portal-standin/node:24-bookworm-slim
+    step "${node_base}: not on this machine and cannot be pulled; building on the stand-in ${NODE_IMAGE} (.ci/standins/build.sh; reused when up to date)"
+    bash .ci/standins/build.sh | sed 's/^/    /'
+  fi
 fi
 step "building images portal/<app>:local"
 # deploy/docker/build-images.sh: only the apps the cluster runs, tagged `local`.
