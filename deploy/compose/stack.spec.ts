@@ -145,6 +145,23 @@ describe('the Compose stack, built from the Dockerfile', () => {
     expect(listing).not.toMatch(/^testing$/m);
   }, 2 * MINUTE);
 
+  it('adds at most 40 MB to the Node base per app, none of it source maps, TypeScript or docs', async () => {
+    const size = async (image: string) => Number((await mustRun('docker', ['image', 'inspect', '-f', '{{.Size}}', image], env, true)).trim());
+    const base = await size(env.NODE_IMAGE ?? 'node:24-bookworm-slim');
+    const added = Object.fromEntries(
+      await Promise.all([...SERVICES, 'gateway', 'monolith'].map(async (app) => [app, Math.round(((await size(`portal/${app}:${TAG}`)) - base) / 1e5) / 10] as const)),
+    );
+    console.log(`[stack] MB each image adds to the base (${Math.round(base / 1e6)} MB): ${JSON.stringify(added)}`);
+    for (const [app, mb] of Object.entries(added)) expect(mb, `portal/${app}:${TAG} adds ${mb} MB`).toBeLessThanOrEqual(40);
+    const leftovers = await mustRun(
+      'docker',
+      ['run', '--rm', '--entrypoint', 'sh', `portal/webtoon:${TAG}`, '-c', "find /app \\( -name '*.map' -o -name '*.d.ts' -o -iname '*.md' -o -path '*/node_modules/fastify/test' \\) | head -5"],
+      env,
+      true,
+    );
+    expect(leftovers).toBe('');
+  }, 2 * MINUTE);
+
   it('starts the monolith image on a read-only root filesystem, healthy by its own HEALTHCHECK', async () => {
     const id = (await mustRun('docker', ['run', '-d', '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--health-interval', '2s', `portal/monolith:${TAG}`], env, true)).trim();
     try {

@@ -95,7 +95,12 @@ for app in "${apps[@]}"; do
   say "(${n}/${#apps[@]}) portal/${app}:${tag} built in $((SECONDS - t0))s, ${size}"
 done
 
-say "done in $((SECONDS - t_all))s:"
+# What each image adds to the base is what a registry stores and a node pulls
+# per app; the base's layers are shared by all eight.
+base=${NODE_IMAGE:-node:24-bookworm-slim}
+base_bytes=$(docker image inspect -f '{{.Size}}' "${base}")
+say "done in $((SECONDS - t_all))s; the base ${base} is $((base_bytes / 1000000)) MB, shared by all:"
 for app in "${apps[@]}"; do
-  docker image inspect -f '{{.Size}}' "portal/${app}:${tag}" | awk -v name="portal/${app}:${tag}" '{printf "[images]   %-40s %4d MB\n", name, $1 / 1000000}'
+  docker image inspect -f '{{.Size}}' "portal/${app}:${tag}" \
+    | awk -v name="portal/${app}:${tag}" -v base="${base_bytes}" '{printf "[images]   %-40s %4d MB (the base + %.1f MB)\n", name, $1 / 1000000, ($1 - base) / 1000000}'
 done

@@ -128,6 +128,31 @@ export function parseContainers(text: string): ContainerInfo[] {
     });
 }
 
+/**
+ * The bytes `docker save` writes for these images together. Its archive holds
+ * each layer once however many images share it (the Node base under every app,
+ * Debian under Kafka and PostgreSQL), as a registry and a node's disk do, so
+ * the shapes' figures count shared layers once.
+ */
+function savedBytes(images: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker', ['save', ...images], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(bytes);
+      else reject(new Error(`docker save ${images.join(' ')} exited ${String(code)}: ${stderr.trim()}`));
+    });
+  });
+}
+
 /** A part's name in the report: the Compose service, with the replica number from the second on (webtoon, webtoon-2). */
 export const partName = (c: Pick<ContainerInfo, 'service' | 'number'>) => (c.number > 1 ? `${c.service}-${c.number}` : c.service);
 
@@ -396,11 +421,7 @@ class ContainerStack implements Stack {
     // Exited containers too: after the drill, what hosted payment has stopped, and its image still counts.
     const images = [...new Set((await this.containers()).map((c) => c.image))];
     if (images.length === 0) return undefined;
-    const out = await mustRun('docker', ['image', 'inspect', '-f', '{{.Size}}', ...images]);
-    return out
-      .split('\n')
-      .filter((line) => line.trim())
-      .reduce((sum, line) => sum + Number(line.trim()), 0);
+    return savedBytes(images);
   }
 
   async armPaymentCrash(): Promise<{ crashed: Promise<number> }> {

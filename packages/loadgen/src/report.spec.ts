@@ -126,7 +126,7 @@ describe('the comparison report in container mode', () => {
 
   it('prints image sizes and names containers', () => {
     const markdown = renderMarkdown(containers, META);
-    expect(markdown).toContain("| image size (every container's image, summed) | 300 MiB | 2400 MiB |");
+    expect(markdown).toContain("| image size (every container's image, shared layers once) | 300 MiB | 2400 MiB |");
     expect(markdown).toMatch(/\| containers \| 2 \(monolith, postgres\) \|/);
     expect(markdown).toContain('docker stats');
     expect(markdown).not.toContain('n/a');

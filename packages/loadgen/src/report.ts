@@ -72,7 +72,7 @@ export function renderMarkdown(result: CompareResult, meta: ReportMeta): string 
         both('memory, peak under load', (x) => mib(x.memory.peakBytes)),
         both(containers ? 'containers' : 'processes', (x) => `${x.parts.length} (${x.parts.join(', ')})`),
         both('start-up to ready', (x) => `${(x.startupMs / 1_000).toFixed(1)} s`),
-        both(containers ? "image size (every container's image, summed)" : 'image size', (x) => image(x, result.mode)),
+        both(containers ? "image size (every container's image, shared layers once)" : 'image size', (x) => image(x, result.mode)),
       ],
     ),
     '',

@@ -7,6 +7,7 @@
  * Needs Docker and Docker Compose; without them it fails under CI=true and
  * says what to install, and elsewhere it is skipped with that reason.
  */
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,17 @@ describe.skipIf(!docker.ok && !required)('npm run compare at the CI size (contai
     expect(result.monolith.imageBytes).toBeGreaterThan(0);
     // Seven app images and Kafka's against one app image: the services' images weigh more.
     expect(result.services.imageBytes).toBeGreaterThan(result.monolith.imageBytes ?? Infinity);
+  });
+
+  it('counts layers the images share once', () => {
+    // Counted whole, the seven app images alone would outweigh the shape; with
+    // their Node base counted once, the shape with Kafka and PostgreSQL weighs less.
+    const apps = ['auth', 'news', 'blog', 'webtoon', 'payment', 'analytics', 'gateway'].map((app) => `portal/${app}:comparetest`);
+    const inspected = spawnSync('docker', ['image', 'inspect', '-f', '{{.Size}}', ...apps], { encoding: 'utf8' });
+    expect(inspected.status, inspected.stderr).toBe(0);
+    const whole = inspected.stdout.trim().split('\n').reduce((sum, line) => sum + Number(line), 0);
+    expect(whole).toBeGreaterThan(0);
+    expect(result.services.imageBytes).toBeLessThan(whole);
   });
 
   it('ran each shape with its database (and the services with Kafka), as containers', () => {
