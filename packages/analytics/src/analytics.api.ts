@@ -1,5 +1,4 @@
-import { PageQuery } from '@portal/contracts/api';
-import { Activity, CategoryCountPage, TrendingQuery, TrendingWebtoonPage } from '@portal/contracts/api/analytics';
+import { Activity, CategoryCountPage, CategoryCountQuery, TrendingQuery, TrendingWebtoonPage } from '@portal/contracts/api/analytics';
 import type { RouteDoc } from '@portal/http';
 
 export const ANALYTICS_ROUTES: readonly RouteDoc[] = [
@@ -20,7 +19,7 @@ export const ANALYTICS_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/api/analytics/articles/by-category',
     summary: 'Published articles per category, most first',
-    query: PageQuery,
+    query: CategoryCountQuery,
     responses: { 200: { description: 'a page of categories and their article counts', schema: CategoryCountPage } },
   },
 ];

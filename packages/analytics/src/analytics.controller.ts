@@ -1,7 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { PageQuery } from '@portal/contracts/api';
-import type { Page } from '@portal/contracts/api';
-import { TrendingQuery } from '@portal/contracts/api/analytics';
+import type { Page, PageQuery } from '@portal/contracts/api';
+import { CategoryCountQuery, TrendingQuery } from '@portal/contracts/api/analytics';
 import type { Activity, CategoryCount, TrendingWebtoon } from '@portal/contracts/api/analytics';
 import { AnalyticsService } from './analytics.service.js';
 
@@ -20,7 +19,7 @@ export class AnalyticsController {
   }
 
   @Get('articles/by-category')
-  articlesByCategory(@Query({ schema: PageQuery }) query: PageQuery): Promise<Page<CategoryCount>> {
+  articlesByCategory(@Query({ schema: CategoryCountQuery }) query: PageQuery): Promise<Page<CategoryCount>> {
     return this.analytics.articlesByCategory(query);
   }
 }

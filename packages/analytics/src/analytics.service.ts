@@ -4,20 +4,9 @@ import type { EventName } from '@portal/contracts';
 import type { PageQuery, Page } from '@portal/contracts/api';
 import type { Activity, CategoryCount, TrendingQuery, TrendingWebtoon } from '@portal/contracts/api/analytics';
 import type { DomainContext } from '@portal/host';
-import { badCursor, decodeCursor, pageOf } from '@portal/http';
+import { countIdCursor, countNameCursor, pageOf } from '@portal/http';
 import { ANALYTICS_CONTEXT } from './analytics.tokens.js';
 import { windowStart } from './analytics.time.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** A cursor's [count, key]; a count that is not a whole number could not be compared with a bigint. */
-function countCursor(cursor: string, keyIsValid: (key: string) => boolean): [number, string] {
-  const [count, key] = decodeCursor(cursor, ['number', 'string']) as [number, string];
-  if (!Number.isSafeInteger(count) || count < 0 || !keyIsValid(key)) {
-    throw badCursor();
-  }
-  return [count, key];
-}
 
 @Injectable()
 export class AnalyticsService {
@@ -39,7 +28,7 @@ export class AnalyticsService {
   }
 
   async trendingWebtoons(query: TrendingQuery, now: Date = new Date()): Promise<Page<TrendingWebtoon>> {
-    const after = query.cursor ? countCursor(query.cursor, (key) => UUID.test(key)) : undefined;
+    const after = query.cursor ? countIdCursor(query.cursor) : undefined;
     const params: unknown[] = [windowStart(now, query.hours).toISOString(), query.limit + 1];
     if (after) params.push(...after);
     const { rows } = await this.context.database.query<{ series_id: string; views: number }>(
@@ -47,7 +36,7 @@ export class AnalyticsService {
          SELECT series_id, sum(views)::bigint AS views FROM webtoon_views WHERE hour >= $1::timestamptz GROUP BY series_id
        )
        SELECT series_id, views FROM totals
-       ${after ? 'WHERE views < $3 OR (views = $3 AND series_id > $4::uuid)' : ''}
+       ${after ? 'WHERE views < $3::bigint OR (views = $3::bigint AND series_id > $4::uuid)' : ''}
        ORDER BY views DESC, series_id
        LIMIT $2`,
       params,
@@ -56,12 +45,12 @@ export class AnalyticsService {
   }
 
   async articlesByCategory(query: PageQuery): Promise<Page<CategoryCount>> {
-    const after = query.cursor ? countCursor(query.cursor, (key) => key.length > 0) : undefined;
+    const after = query.cursor ? countNameCursor(query.cursor) : undefined;
     const params: unknown[] = [query.limit + 1];
     if (after) params.push(...after);
     const { rows } = await this.context.database.query<{ category: string; count: number }>(
       `SELECT category, count FROM article_counts
-       ${after ? 'WHERE count < $2 OR (count = $2 AND category > $3)' : ''}
+       ${after ? 'WHERE count < $2::bigint OR (count = $2::bigint AND category > $3::text)' : ''}
        ORDER BY count DESC, category
        LIMIT $1`,
       params,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdParam, PageQuery } from '@portal/contracts/api';
+import { IdParam, TimeIdPageQuery } from '@portal/contracts/api';
 import { Comment, CommentPage, NewComment, NewPost, Post, PostPage } from '@portal/contracts/api/blog';
 import type { RouteDoc } from '@portal/http';
 
@@ -18,7 +18,7 @@ export const BLOG_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/api/blog/posts',
     summary: 'Posts, newest first',
-    query: PageQuery,
+    query: TimeIdPageQuery,
     responses: { 200: { description: 'a page of posts', schema: PostPage } },
   },
   {
@@ -42,7 +42,7 @@ export const BLOG_ROUTES: readonly RouteDoc[] = [
     path: '/api/blog/posts/{id}/comments',
     summary: 'Comments on a post, oldest first',
     params: ById,
-    query: PageQuery,
+    query: TimeIdPageQuery,
     responses: { 200: { description: 'a page of comments', schema: CommentPage } },
   },
 ];

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { IdParam, PageQuery } from '@portal/contracts/api';
-import type { Page } from '@portal/contracts/api';
+import { IdParam, TimeIdPageQuery } from '@portal/contracts/api';
+import type { Page, PageQuery } from '@portal/contracts/api';
 import { NewComment, NewPost } from '@portal/contracts/api/blog';
 import type { Comment, Post as BlogPost } from '@portal/contracts/api/blog';
 import { AuthGuard, CurrentUser } from '@portal/http';
@@ -23,7 +23,7 @@ export class BlogController {
   }
 
   @Get()
-  list(@Query({ schema: PageQuery }) query: PageQuery): Promise<Page<BlogPost>> {
+  list(@Query({ schema: TimeIdPageQuery }) query: PageQuery): Promise<Page<BlogPost>> {
     return this.blog.listPosts(query);
   }
 
@@ -44,7 +44,7 @@ export class BlogController {
   }
 
   @Get(':id/comments')
-  comments(@Param('id', { schema: IdParam }) id: string, @Query({ schema: PageQuery }) query: PageQuery): Promise<Page<Comment>> {
+  comments(@Param('id', { schema: IdParam }) id: string, @Query({ schema: TimeIdPageQuery }) query: PageQuery): Promise<Page<Comment>> {
     return this.blog.listComments(id, query);
   }
 }

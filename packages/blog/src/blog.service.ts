@@ -116,7 +116,7 @@ export class BlogService {
        LIMIT $3`,
       [time, id, query.limit + 1],
     );
-    return pageOf(rows, query.limit, toPost, (r) => [r.created_at.toISOString(), r.id]);
+    return pageOf(rows, query.limit, toPost, (r) => [r.created_at, r.id]);
   }
 
   async getPost(id: string): Promise<Post> {
@@ -147,6 +147,6 @@ export class BlogService {
       const { rowCount } = await this.context.database.query('SELECT 1 FROM posts WHERE id = $1', [postId]);
       if (rowCount === 0) throw notFound('post', postId);
     }
-    return pageOf(rows, query.limit, toComment, (r) => [r.created_at.toISOString(), r.id]);
+    return pageOf(rows, query.limit, toComment, (r) => [r.created_at, r.id]);
   }
 }

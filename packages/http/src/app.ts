@@ -7,9 +7,10 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger, PortalMetrics } from '@portal/observability';
 import { enterLogContext, metrics as processMetrics } from '@portal/observability';
+import { allowedMethods } from './allow.js';
 import { ProblemFilter, sendProblem, toProblem } from './filter.js';
 import { METRICS_PATH, httpMetrics } from './metrics.js';
-import { unavailable } from './problem.js';
+import { ProblemException, unavailable } from './problem.js';
 import { SchemaValidationPipe } from './validation.js';
 
 export interface HttpAppOptions {
@@ -59,6 +60,11 @@ export async function createHttpApp(root: Type | DynamicModule, options: HttpApp
     // small request's JavaScript). A module that adds middleware fails at
     // startup (`use` is missing) rather than silently: then drop this line.
     skipMiddie: true,
+    // A body with a `__proto__` or `constructor.prototype` key loses that key
+    // rather than being refused as "not valid JSON": it is valid JSON, and no
+    // schema here has such a field.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
   });
   const fastify = adapter.getInstance();
   // Bodies are JSON; anything else is 415, not a string a handler might misread.
@@ -74,12 +80,25 @@ export async function createHttpApp(root: Type | DynamicModule, options: HttpApp
     closing = true;
     done();
   });
+  // Compiled on the first request with no route: every route is registered by then.
+  let allow: ((path: string) => string | undefined) | undefined;
   fastify.addHook('onRequest', (request, reply, done) => {
     enterLogContext({ requestId: request.id });
     void reply.header('x-request-id', request.id);
     if (closing) {
       sendProblem(reply.header('connection', 'close'), toProblem(unavailable('this instance is shutting down; another one will answer', 1), request, logger));
       return;
+    }
+    // A path that is served, with another method: 405 and what is allowed, before
+    // anything reads the body (a QUERY without a content type would be a 400 first).
+    if (request.is404) {
+      const path = request.url.split('?', 1)[0] as string;
+      const allowed = (allow ??= allowedMethods(routes))(path);
+      if (allowed !== undefined) {
+        const problem = new ProblemException(405, `${request.method} is not allowed on ${path}; allowed: ${allowed}`, { headers: { allow: allowed } });
+        sendProblem(reply, toProblem(problem, request, logger));
+        return;
+      }
     }
     done();
   });

@@ -2,7 +2,7 @@ export { createHttpApp } from './app.js';
 export type { HttpApp, HttpAppOptions, RegisteredRoute } from './app.js';
 export { AuthGuard, CurrentUser, TOKEN, TOKEN_VERIFIER, jwksVerifier, keySetVerifier } from './auth.js';
 export type { AuthenticatedUser, TokenVerifier } from './auth.js';
-export { badCursor, decodeCursor, encodeCursor, pageOf, timeIdCursor } from './cursor.js';
+export { badCursor, countIdCursor, countNameCursor, encodeCursor, numberCursor, pageOf, timeIdCursor } from './cursor.js';
 export { HealthModule } from './health.js';
 export type { ReadinessCheck } from './health.js';
 export { openApiDocument } from './openapi.js';

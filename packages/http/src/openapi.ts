@@ -40,18 +40,26 @@ function parameters(where: 'path' | 'query' | 'header', schema: z.ZodObject | un
  * validate its requests, so the two cannot drift apart.
  */
 export function openApiDocument(info: OpenApiInfo, routes: readonly RouteDoc[]): Record<string, unknown> {
-  const problem = { description: 'problem', content: { 'application/problem+json': { schema: json(Problem, 'output') } } };
+  // Every error is a problem document (filter.ts), whatever schema a route names for it.
+  const problemSchema = json(Problem, 'output');
+  const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const responses: Record<string, unknown> = {};
     for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = response.schema
-        ? { description: response.description, content: { 'application/json': { schema: json(response.schema, 'output') } } }
-        : { description: response.description };
+      if (Number(status) >= 400) responses[status] = problem(response.description);
+      else if (response.schema) responses[status] = { description: response.description, content: { 'application/json': { schema: json(response.schema, 'output') } } };
+      else responses[status] = { description: response.description };
     }
-    if (route.body || route.query || route.params || route.headers) responses['400'] ??= problem;
-    if (route.auth) responses['401'] ??= problem;
-    if (route.params) responses['404'] ??= problem;
+    // What the shared edge (app.ts, validation.ts, auth.ts) answers on any route of the kind.
+    if (route.body || route.query || route.params || route.headers) responses['400'] ??= problem('a field is invalid: `errors` names each');
+    if (route.auth) responses['401'] ??= problem('no valid bearer token');
+    if (route.params) responses['404'] ??= problem('no such resource');
+    if (route.body) {
+      responses['413'] ??= problem('the body is larger than the service accepts');
+      responses['415'] ??= problem('the body is not application/json');
+    }
+    responses['503'] ??= problem('the instance is shutting down, or a dependency is down; Retry-After says when to try again');
     (paths[route.path] ??= {})[route.method] = {
       summary: route.summary,
       ...(route.auth ? { security: [{ bearer: [] }] } : {}),

@@ -3,7 +3,8 @@ import { Body, Controller, Get, Module, Param, Post, Query, UseGuards } from '@n
 import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { IdParam, PageQuery } from '@portal/contracts/api';
+import { IdParam, TimeIdPageQuery } from '@portal/contracts/api';
+import type { PageQuery } from '@portal/contracts/api';
 import { createLogger } from '@portal/observability';
 import {
   AuthGuard,
@@ -29,7 +30,7 @@ class ThingsController {
   }
 
   @Get()
-  list(@Query({ schema: PageQuery }) query: PageQuery) {
+  list(@Query({ schema: TimeIdPageQuery }) query: PageQuery) {
     return query;
   }
 
@@ -146,6 +147,35 @@ describe('problems for bad input', () => {
     expect(route.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
+  it('answers 405 with Allow to a method a served path does not take, before reading any body', async () => {
+    const id = '2c7f1b7e-8f5a-4d4e-9a55-0d3b8f6e1a22';
+    for (const [method, url, allow] of [
+      ['DELETE', '/api/things', 'GET, HEAD, POST'],
+      ['TRACE', `/api/things/${id}`, 'GET, HEAD'],
+      // Fastify refuses a QUERY without a content type with a 400 before routing; the path is known, so 405.
+      ['QUERY', `/api/things/${id}`, 'GET, HEAD'],
+      ['PUT', '/api/things/me', 'GET, HEAD'],
+    ] as const) {
+      const res = await inject({ method: method as 'DELETE', url });
+      expect([method, res.statusCode, res.headers.allow], url).toEqual([method, 405, allow]);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({ status: 405, detail: `${method} is not allowed on ${url}; allowed: ${allow}` });
+    }
+    expect((await inject({ method: 'DELETE', url: '/api/nothing-here' })).statusCode).toBe(404);
+  });
+
+  it('takes a body with a __proto__ key, without the key', async () => {
+    const res = await inject({
+      method: 'POST',
+      url: '/api/things',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"title":"a","count":1,"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({ title: 'a', count: 1 });
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it('hides the cause of a 500 from the client and logs it with the request id', async () => {
     const res = await inject({ method: 'GET', url: '/api/things/boom', headers: { 'x-request-id': 'req-500' } });
     expect(res.statusCode).toBe(500);
@@ -207,7 +237,15 @@ describe('openApiDocument', () => {
       { method: 'get', path: '/api/things/{id}', summary: 'one', params: z.object({ id: IdParam }), responses: { 200: { description: 'it' } } },
     ]) as { paths: Record<string, Record<string, { parameters: { name: string; in: string }[]; responses: Record<string, unknown>; requestBody?: unknown }>> };
     expect(Object.keys(doc.paths)).toEqual(['/api/things', '/api/things/{id}']);
-    expect(Object.keys(doc.paths['/api/things']?.post?.responses ?? {}).sort()).toEqual(['201', '400', '401']);
+    const responses = doc.paths['/api/things']?.post?.responses ?? {};
+    expect(Object.keys(responses).sort()).toEqual(['201', '400', '401', '413', '415', '503']);
+    // Every error answers a problem document with every field it carries, requestId included.
+    for (const status of ['400', '401', '413', '415', '503']) {
+      expect(responses[status], status).toMatchObject({
+        content: { 'application/problem+json': { schema: { properties: { requestId: { type: 'string' }, errors: { type: 'array' } } } } },
+      });
+    }
+    expect(Object.keys(doc.paths['/api/things/{id}']?.get?.responses ?? {}).sort()).toEqual(['200', '400', '404', '503']);
     expect(doc.paths['/api/things']?.post?.requestBody).toMatchObject({ content: { 'application/json': { schema: { required: ['title', 'count'] } } } });
     expect(doc.paths['/api/things/{id}']?.get?.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path' })]);
   });

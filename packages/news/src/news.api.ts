@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { IdParam, PageQuery } from '@portal/contracts/api';
-import { Article, ArticlePage, ArticleQuery, CategoryPage, NewArticle } from '@portal/contracts/api/news';
+import { IdParam } from '@portal/contracts/api';
+import { Article, ArticlePage, ArticleQuery, CategoryPage, CategoryQuery, NewArticle } from '@portal/contracts/api/news';
 import type { RouteDoc } from '@portal/http';
 
 const ById = z.object({ id: IdParam });
@@ -10,7 +10,7 @@ export const NEWS_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/api/news/categories',
     summary: 'The categories an article can be filed under, by slug',
-    query: PageQuery,
+    query: CategoryQuery,
     responses: { 200: { description: 'a page of categories', schema: CategoryPage } },
   },
   {

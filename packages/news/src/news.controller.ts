@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { IdParam, PageQuery } from '@portal/contracts/api';
+import { IdParam } from '@portal/contracts/api';
 import type { Page } from '@portal/contracts/api';
-import { ArticleQuery, NewArticle } from '@portal/contracts/api/news';
+import { ArticleQuery, CategoryQuery, NewArticle } from '@portal/contracts/api/news';
 import type { Article, Category } from '@portal/contracts/api/news';
 import { AuthGuard, CurrentUser } from '@portal/http';
 import type { AuthenticatedUser } from '@portal/http';
@@ -17,7 +17,7 @@ export class NewsController {
   constructor(@Inject(NewsService) private readonly news: NewsService) {}
 
   @Get('categories')
-  categories(@Query({ schema: PageQuery }) query: PageQuery): Promise<Page<Category>> {
+  categories(@Query({ schema: CategoryQuery }) query: CategoryQuery): Promise<Page<Category>> {
     return this.news.listCategories(query);
   }
 

@@ -2,8 +2,9 @@ import type { Migration } from '@portal/db';
 import { MESSAGING_MIGRATION } from '@portal/event-bus';
 
 /**
- * The categories are data, not code: a later migration changes the set, and
- * the service reads it from the table. Times are written from JavaScript, to
+ * The categories' slugs are also the contract's NEWS_CATEGORIES, which the
+ * API validates and documents: a migration that changes the set changes that
+ * list in the same commit (news.api.spec.ts compares the two). Times are written from JavaScript, to
  * the millisecond, so that a cursor carrying one compares equal to its row.
  */
 export const NEWS_MIGRATIONS: readonly Migration[] = [

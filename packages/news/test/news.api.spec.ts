@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Problem } from '@portal/contracts/api';
+import { NEWS_CATEGORIES } from '@portal/contracts/api/news';
 import type { Article, Category } from '@portal/contracts/api/news';
 import type { Database } from '@portal/db';
 import type { Host } from '@portal/host';
@@ -59,8 +60,9 @@ describe('the news API on PostgreSQL', () => {
   });
 
   describe('categories', () => {
-    it('lists the fixed set by slug', async () => {
+    it("lists the fixed set by slug: the contract's NEWS_CATEGORIES, which the API documents", async () => {
       const res = await call<Page<Category>>(host.url, 'GET', '/api/news/categories');
+      expect(res.body.items.map((c) => c.slug)).toEqual([...NEWS_CATEGORIES]);
       expect(res).toMatchObject({
         status: 200,
         body: {
@@ -89,7 +91,8 @@ describe('the news API on PostgreSQL', () => {
       expect(garbage.status).toBe(400);
       expect(garbage.type).toMatch(/^application\/problem\+json/);
       expect(fieldsOf(garbage)).toEqual(['query.cursor']);
-      expect(fieldsOf(await call(host.url, 'GET', `/api/news/categories?cursor=${encodeCursor([1])}`))).toEqual(['query.cursor']);
+      // Another list's cursor (a time and an id) is not a slug.
+      expect(fieldsOf(await call(host.url, 'GET', `/api/news/categories?cursor=${encodeCursor([new Date(), randomUUID()])}`))).toEqual(['query.cursor']);
       expect(fieldsOf(await call(host.url, 'GET', '/api/news/categories?limit=0'))).toEqual(['query.limit']);
       expect(fieldsOf(await call(host.url, 'GET', '/api/news/categories?limit=101'))).toEqual(['query.limit']);
       expect(fieldsOf(await call(host.url, 'GET', '/api/news/categories?limit=many'))).toEqual(['query.limit']);

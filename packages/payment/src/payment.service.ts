@@ -171,7 +171,7 @@ export class PaymentService {
       `SELECT ${COLUMNS} FROM payments WHERE user_id = $1 ${after} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    return pageOf(rows, query.limit, toPayment, (r) => [r.created_at.toISOString(), r.id]);
+    return pageOf(rows, query.limit, toPayment, (r) => [r.created_at, r.id]);
   }
 
   private async insertPayment(tx: Queryable, row: PaymentRow): Promise<PaymentRow> {

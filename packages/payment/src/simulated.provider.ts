@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Migration, Queryable } from '@portal/db';
+import { PAYMENT_TOKENS } from '@portal/contracts/api/payment';
 
 /**
  * The provider's books. In production these live at the payment provider; the
@@ -28,8 +29,8 @@ export const SIMULATED_PROVIDER_MIGRATION: Migration = {
   `,
 };
 
-export const APPROVED_TOKEN = 'tok_ok';
-export const DECLINED_TOKEN = 'tok_decline';
+export const APPROVED_TOKEN = PAYMENT_TOKENS.approves;
+export const DECLINED_TOKEN = PAYMENT_TOKENS.declines;
 
 export type ChargeOutcome = { readonly approved: true; readonly chargeId: string } | { readonly approved: false; readonly reason: string };
 

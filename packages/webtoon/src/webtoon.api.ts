@@ -1,5 +1,5 @@
-import { IdParam, PageQuery, Problem } from '@portal/contracts/api';
-import { EntitlementPage, Episode, EpisodePage, EpisodeSummary, NewEpisode, NewSeries, RankingPage, Series, SeriesPage } from '@portal/contracts/api/webtoon';
+import { IdParam, Problem, TimeIdPageQuery } from '@portal/contracts/api';
+import { EntitlementPage, Episode, EpisodeListQuery, EpisodePage, EpisodeSummary, NewEpisode, NewSeries, RankingPage, RankingQuery, Series, SeriesPage } from '@portal/contracts/api/webtoon';
 import type { RouteDoc } from '@portal/http';
 import { z } from 'zod';
 
@@ -10,7 +10,7 @@ export const WEBTOON_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/api/webtoon/series',
     summary: 'Series, newest first',
-    query: PageQuery,
+    query: TimeIdPageQuery,
     responses: { 200: { description: 'a page of series', schema: SeriesPage } },
   },
   {
@@ -46,7 +46,7 @@ export const WEBTOON_ROUTES: readonly RouteDoc[] = [
     path: '/api/webtoon/series/{id}/episodes',
     summary: 'Episodes of a series, by number',
     params: ById,
-    query: PageQuery,
+    query: EpisodeListQuery,
     responses: { 200: { description: 'a page of episodes, without their content', schema: EpisodePage } },
   },
   {
@@ -66,7 +66,7 @@ export const WEBTOON_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/api/webtoon/rankings',
     summary: 'Series by total views, most first',
-    query: PageQuery,
+    query: RankingQuery,
     responses: { 200: { description: 'a page of ranked series', schema: RankingPage } },
   },
   {
@@ -74,7 +74,7 @@ export const WEBTOON_ROUTES: readonly RouteDoc[] = [
     path: '/api/webtoon/entitlements',
     summary: 'Episodes the signed-in user has unlocked, newest first',
     auth: true,
-    query: PageQuery,
+    query: TimeIdPageQuery,
     responses: { 200: { description: 'a page of entitlements', schema: EntitlementPage } },
   },
 ];

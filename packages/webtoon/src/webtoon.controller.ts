@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { IdParam, PageQuery } from '@portal/contracts/api';
+import { IdParam, TimeIdPageQuery } from '@portal/contracts/api';
 import type { Entitlement, EpisodeSummary, RankingItem, Series } from '@portal/contracts/api/webtoon';
-import { NewEpisode, NewSeries } from '@portal/contracts/api/webtoon';
-import type { Page } from '@portal/contracts/api';
+import { EpisodeListQuery, NewEpisode, NewSeries, RankingQuery } from '@portal/contracts/api/webtoon';
+import type { Page, PageQuery } from '@portal/contracts/api';
 import { AuthGuard, CurrentUser } from '@portal/http';
 import type { AuthenticatedUser } from '@portal/http';
 import { WebtoonService } from './webtoon.service.js';
@@ -12,7 +12,7 @@ export class WebtoonController {
   constructor(@Inject(WebtoonService) private readonly webtoon: WebtoonService) {}
 
   @Get('series')
-  listSeries(@Query({ schema: PageQuery }) query: PageQuery): Promise<Page<Series>> {
+  listSeries(@Query({ schema: TimeIdPageQuery }) query: PageQuery): Promise<Page<Series>> {
     return this.webtoon.listSeries(query);
   }
 
@@ -38,7 +38,7 @@ export class WebtoonController {
   }
 
   @Get('series/:id/episodes')
-  listEpisodes(@Param('id', { schema: IdParam }) id: string, @Query({ schema: PageQuery }) query: PageQuery): Promise<Page<EpisodeSummary>> {
+  listEpisodes(@Param('id', { schema: IdParam }) id: string, @Query({ schema: EpisodeListQuery }) query: PageQuery): Promise<Page<EpisodeSummary>> {
     return this.webtoon.listEpisodes(id, query);
   }
 
@@ -46,13 +46,13 @@ export class WebtoonController {
   // episode.route.ts.
 
   @Get('rankings')
-  rankings(@Query({ schema: PageQuery }) query: PageQuery): Promise<Page<RankingItem>> {
+  rankings(@Query({ schema: RankingQuery }) query: PageQuery): Promise<Page<RankingItem>> {
     return this.webtoon.rankings(query);
   }
 
   @Get('entitlements')
   @UseGuards(AuthGuard)
-  entitlements(@CurrentUser() user: AuthenticatedUser, @Query({ schema: PageQuery }) query: PageQuery): Promise<Page<Entitlement>> {
+  entitlements(@CurrentUser() user: AuthenticatedUser, @Query({ schema: TimeIdPageQuery }) query: PageQuery): Promise<Page<Entitlement>> {
     return this.webtoon.entitlements(user.userId, query);
   }
 }

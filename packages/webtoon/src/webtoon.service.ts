@@ -4,7 +4,7 @@ import type { Page, PageQuery } from '@portal/contracts/api';
 import type { Entitlement, EpisodeSummary, NewEpisode, NewSeries, RankingItem, Series } from '@portal/contracts/api/webtoon';
 import { isUniqueViolation } from '@portal/db';
 import type { AuthenticatedUser } from '@portal/http';
-import { ProblemException, badCursor, conflict, decodeCursor, encodeCursor, forbidden, notFound, pageOf, timeIdCursor, unauthorized } from '@portal/http';
+import { ProblemException, conflict, countIdCursor, encodeCursor, forbidden, notFound, numberCursor, pageOf, timeIdCursor, unauthorized } from '@portal/http';
 import type { DomainContext } from '@portal/host';
 import { BoundedCache } from './bounded.cache.js';
 import { TokenCache } from './token.cache.js';
@@ -40,7 +40,6 @@ interface EpisodeRow {
   currency: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BEARER = /^Bearer ([\w-]+\.[\w-]*\.[\w-]*)$/;
 const SERIES_COLUMNS = 'id, title, synopsis, creator_id, episode_count, views, created_at';
 const EPISODE_COLUMNS = 'id, series_id, number, title, price_cents, currency';
@@ -211,7 +210,7 @@ export class WebtoonService {
       `SELECT ${SERIES_COLUMNS} FROM series ${where} ORDER BY created_at DESC, id DESC LIMIT $1`,
       params,
     );
-    return pageOf(rows, query.limit, toSeries, (r) => [r.created_at.toISOString(), r.id]);
+    return pageOf(rows, query.limit, toSeries, (r) => [r.created_at, r.id]);
   }
 
   async getSeries(id: string): Promise<Series> {
@@ -254,10 +253,8 @@ export class WebtoonService {
     const params: unknown[] = [seriesId, query.limit + 1];
     let after = '';
     if (query.cursor !== undefined) {
-      const [number] = decodeCursor(query.cursor, ['number']) as [number];
-      if (!Number.isInteger(number)) throw badCursor();
-      params.push(number);
-      after = 'AND number > $3';
+      params.push(numberCursor(query.cursor));
+      after = 'AND number > $3::bigint';
     }
     const { rows } = await this.context.database.query<EpisodeRow>(
       `SELECT ${EPISODE_COLUMNS} FROM episodes WHERE series_id = $1 ${after} ORDER BY number LIMIT $2`,
@@ -274,9 +271,7 @@ export class WebtoonService {
     const params: unknown[] = [query.limit + 1];
     let where = '';
     if (query.cursor !== undefined) {
-      const [views, id] = decodeCursor(query.cursor, ['number', 'string']) as [number, string];
-      if (!Number.isSafeInteger(views) || !UUID.test(id)) throw badCursor();
-      params.push(views, id);
+      params.push(...countIdCursor(query.cursor));
       where = 'WHERE (views, id) < ($2::bigint, $3::uuid)';
     }
     const { rows } = await this.context.database.query<{ id: string; title: string; views: number }>(
@@ -326,7 +321,7 @@ export class WebtoonService {
       rows,
       query.limit,
       (r) => ({ episodeId: r.episode_id, seriesId: r.series_id, grantedAt: r.granted_at.toISOString(), paymentId: r.payment_id }),
-      (r) => [r.granted_at.toISOString(), r.episode_id],
+      (r) => [r.granted_at, r.episode_id],
     );
   }
 }

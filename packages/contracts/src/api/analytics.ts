@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { EVENT_NAMES } from '../events.js';
 import type { EventName } from '../events.js';
-import { PageQuery, page } from './common.js';
+import { Cursor, page, pageQuery } from './common.js';
 
 export const Activity = z.object({
   /** Events seen, by name; every known name is present, 0 when none came. */
@@ -12,7 +12,7 @@ export const Activity = z.object({
 });
 export type Activity = z.infer<typeof Activity>;
 
-export const TrendingQuery = PageQuery.extend({
+export const TrendingQuery = pageQuery(Cursor.countId).extend({
   /** How far back: the current hour and the `hours - 1` before it. */
   hours: z.coerce.number().int().min(1).max(720).default(24),
 });
@@ -25,3 +25,6 @@ export const TrendingWebtoonPage = page(TrendingWebtoon);
 export const CategoryCount = z.object({ category: z.string(), articles: z.int() });
 export type CategoryCount = z.infer<typeof CategoryCount>;
 export const CategoryCountPage = page(CategoryCount);
+
+/** Categories by article count, most first: the cursor is the last [count, category] seen. */
+export const CategoryCountQuery = pageQuery(Cursor.countName);

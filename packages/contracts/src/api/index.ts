@@ -1,2 +1,2 @@
-export { IdParam, PageQuery, Problem, Uuid, page } from './common.js';
-export type { Page } from './common.js';
+export { Cursor, IdParam, Problem, TimeIdPageQuery, Uuid, page, pageQuery } from './common.js';
+export type { Page, PageQuery } from './common.js';

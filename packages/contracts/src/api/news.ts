@@ -1,13 +1,22 @@
 // Request and response schemas of the news API.
 import { z } from 'zod';
-import { PageQuery, page } from './common.js';
+import { Cursor, page, pageQuery } from './common.js';
 
-/** A category's slug as requests carry it; which slugs exist is the news service's data, checked there. */
-const CategorySlug = z.string().trim().min(1).max(64);
+/**
+ * The categories an article is filed under. The news service's table holds
+ * them too (with their names; a test keeps the two equal), and the API
+ * documents list them, so a client knows the set before it asks.
+ */
+export const NEWS_CATEGORIES = ['culture', 'sports', 'tech', 'world'] as const;
+const CategorySlug = z.enum(NEWS_CATEGORIES, {
+  error: (issue) => `unknown category '${String(issue.input)}'; expected one of: ${NEWS_CATEGORIES.join(', ')}`,
+});
 
 export const Category = z.object({ slug: z.string(), name: z.string() });
 export type Category = z.infer<typeof Category>;
 export const CategoryPage = page(Category);
+export const CategoryQuery = pageQuery(Cursor.slug);
+export type CategoryQuery = z.infer<typeof CategoryQuery>;
 
 export const NewArticle = z.object({
   title: z.string().trim().min(1).max(200),
@@ -29,5 +38,5 @@ export type Article = z.infer<typeof Article>;
 export const ArticlePage = page(Article);
 
 /** Articles, newest first, optionally of one category. */
-export const ArticleQuery = PageQuery.extend({ category: CategorySlug.optional() });
+export const ArticleQuery = pageQuery(Cursor.timeId).extend({ category: CategorySlug.optional() });
 export type ArticleQuery = z.infer<typeof ArticleQuery>;

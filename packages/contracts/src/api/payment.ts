@@ -1,6 +1,6 @@
 // Request and response schemas of the payment API.
 import { z } from 'zod';
-import { IdParam, PageQuery, page } from './common.js';
+import { IdParam, TimeIdPageQuery, page } from './common.js';
 
 /** What is paid for: today only episodes. */
 export const ItemRef = z.object({
@@ -11,6 +11,13 @@ export type ItemRef = z.infer<typeof ItemRef>;
 
 export const MAX_AMOUNT_CENTS = 1_000_000;
 
+/**
+ * The payment method tokens the provider has issued. The provider here is a
+ * simulation with two cards, so the API documents and validates exactly those;
+ * a real provider's tokens would be a string the provider checks.
+ */
+export const PAYMENT_TOKENS = { approves: 'tok_ok', declines: 'tok_decline' } as const;
+
 export const CreatePayment = z.object({
   item: ItemRef,
   amountCents: z
@@ -19,7 +26,12 @@ export const CreatePayment = z.object({
     .max(MAX_AMOUNT_CENTS, { error: `must be at most ${MAX_AMOUNT_CENTS}` }),
   currency: z.string({ error: 'must be a string' }).regex(/^[A-Z]{3}$/, { error: 'must be 3 upper-case letters (ISO 4217)' }),
   paymentMethod: z.object({
-    token: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }),
+    token: z.enum([PAYMENT_TOKENS.approves, PAYMENT_TOKENS.declines], {
+      error: (issue) =>
+        typeof issue.input === 'string'
+          ? `no payment method with token '${issue.input.slice(0, 64)}'; the simulated provider knows ${PAYMENT_TOKENS.approves} and ${PAYMENT_TOKENS.declines}`
+          : 'must be a string',
+    }),
   }),
 });
 export type CreatePayment = z.infer<typeof CreatePayment>;
@@ -46,7 +58,7 @@ export type Payment = z.infer<typeof Payment>;
 export const PaymentPage = page(Payment);
 export type PaymentPage = z.infer<typeof PaymentPage>;
 
-export const ListPaymentsQuery = PageQuery;
+export const ListPaymentsQuery = TimeIdPageQuery;
 export type ListPaymentsQuery = z.infer<typeof ListPaymentsQuery>;
 
 export const PaymentIdParams = z.object({ id: IdParam });

@@ -1,6 +1,6 @@
 // Request and response schemas of the webtoon API.
 import { z } from 'zod';
-import { page } from './common.js';
+import { Cursor, page, pageQuery } from './common.js';
 
 const Currency = z.string().regex(/^[A-Z]{3}$/, { error: 'must be 3 upper-case letters (ISO 4217), e.g. USD' });
 
@@ -76,3 +76,8 @@ export const Entitlement = z.object({
 });
 export type Entitlement = z.infer<typeof Entitlement>;
 export const EntitlementPage = page(Entitlement);
+
+/** Episodes of a series, by number: the cursor is the last number seen. */
+export const EpisodeListQuery = pageQuery(Cursor.number);
+/** Series by views, most first: the cursor is the last [views, id] seen. */
+export const RankingQuery = pageQuery(Cursor.countId);
