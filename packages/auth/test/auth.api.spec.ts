@@ -122,6 +122,21 @@ describe('the auth API on PostgreSQL', () => {
     expect(noPassword.body.errors?.map((e) => e.field)).toEqual(['body.password']);
   });
 
+  it('refuses control characters with a 400 naming the field, on registration and on login, and writes nothing', async () => {
+    const db = host.databases.get('auth')!;
+    const before = await countRows(db, ['users', 'outbox']);
+    const name = await call<ProblemBody>(host.url, 'POST', '/api/auth/register', {
+      body: { email: uniqueEmail(), password: 'a long enough password', displayName: 'Null\u0000Byte' },
+    });
+    expect(name.status).toBe(400);
+    expect(name.body.errors).toEqual([{ field: 'body.displayName', message: 'contains a control character (U+0000)' }]);
+    // Login looks the email up: a NUL there reached PostgreSQL, which refuses it in text (a 500).
+    const nulEmail = await call<ProblemBody>(host.url, 'POST', '/api/auth/login', { body: { email: 'a\u0000@example.com', password: 'whatever it is' } });
+    expect(nulEmail.status).toBe(400);
+    expect(nulEmail.body.errors).toEqual([{ field: 'body.email', message: 'contains a control character (U+0000)' }]);
+    expect(await countRows(db, ['users', 'outbox'])).toEqual(before);
+  });
+
   it('answers 413 with a problem to a registration over the body limit, and writes nothing', async () => {
     const db = host.databases.get('auth')!;
     const before = await countRows(db, ['users', 'outbox']);

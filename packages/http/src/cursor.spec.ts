@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProblemException } from './problem.js';
-import { encodeCursor, pageOf, timeIdCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, pageOf, timeIdCursor } from './cursor.js';
 
 const ID = '6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
 
@@ -17,6 +17,7 @@ describe('timeIdCursor', () => {
     ['a time in another notation', encodeCursor(['2025-03-01', ID])],
     ['an id that is not a uuid', encodeCursor(['2025-03-01T10:00:00.123Z', 'x'])],
     ['the wrong shape', encodeCursor([1, ID])],
+    ['a NUL in a string, which PostgreSQL would refuse in the query', encodeCursor(['2025-03-01T10:00:00.123Z\u0000', ID])],
   ])('refuses %s as a 400 naming query.cursor', (_, cursor) => {
     let thrown: unknown;
     try {
@@ -27,6 +28,14 @@ describe('timeIdCursor', () => {
     expect(thrown).toBeInstanceOf(ProblemException);
     expect((thrown as ProblemException).status).toBe(400);
     expect((thrown as ProblemException).extra.errors?.map((e) => e.field)).toEqual(['query.cursor']);
+  });
+});
+
+describe('decodeCursor', () => {
+  it('refuses a string that is not text where the list expects a string', () => {
+    expect(decodeCursor(encodeCursor(['tech']), ['string'])).toEqual(['tech']);
+    expect(() => decodeCursor(encodeCursor(['tech\u0000']), ['string'])).toThrow(ProblemException);
+    expect(() => decodeCursor(encodeCursor(['\ud800']), ['string'])).toThrow(ProblemException);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Page } from '@portal/contracts/api';
 import { badRequest } from './problem.js';
+import { notTextReason } from './validation.js';
 
 /**
  * Cursors are opaque to clients: the sort key of the last item seen, as
@@ -18,7 +19,9 @@ export function decodeCursor(cursor: string, shape: readonly ('string' | 'number
   } catch {
     key = undefined;
   }
-  if (!Array.isArray(key) || key.length !== shape.length || key.some((v, i) => typeof v !== shape[i])) {
+  // A string that is not text (a NUL) would reach the query and fail there, as a 500.
+  const fits = (v: unknown, i: number) => typeof v === shape[i] && (typeof v !== 'string' || notTextReason(v) === undefined);
+  if (!Array.isArray(key) || key.length !== shape.length || !key.every(fits)) {
     throw badRequest([{ field: 'query.cursor', message: 'not a cursor this list gave out' }]);
   }
   return key as (string | number)[];

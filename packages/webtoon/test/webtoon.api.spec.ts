@@ -185,6 +185,23 @@ describe('the webtoon API on PostgreSQL', () => {
       expect(fractional.body.errors.map((e) => e.field).sort()).toEqual(['body.number', 'body.priceCents']);
     });
 
+    it('refuses control characters in a title or content with a 400 naming the field, and writes nothing', async () => {
+      const before = await countRows(db, ['series', 'episodes']);
+      const title = await call<{ errors: { field: string; message: string }[] }>(host.url, 'POST', '/api/webtoon/series', {
+        token: creatorToken,
+        body: { title: 'Escape\u001b[2J', synopsis: 'fine' },
+      });
+      expect(title.status).toBe(400);
+      expect(title.body.errors).toEqual([{ field: 'body.title', message: expect.stringContaining('U+001B') }]);
+      const content = await call<{ errors: { field: string; message: string }[] }>(host.url, 'POST', `/api/webtoon/series/${series.id}/episodes`, {
+        token: creatorToken,
+        body: { number: 98, title: 't', content: 'panel\u0000two', priceCents: 0 },
+      });
+      expect(content.status).toBe(400);
+      expect(content.body.errors).toEqual([{ field: 'body.content', message: expect.stringContaining('U+0000') }]);
+      expect(await countRows(db, ['series', 'episodes'])).toEqual(before);
+    });
+
     it('answers 413 with a problem to an episode over the body limit, and writes nothing', async () => {
       const before = await countRows(db, ['episodes', 'outbox']);
       const res = await call(host.url, 'POST', `/api/webtoon/series/${series.id}/episodes`, {
