@@ -14,6 +14,7 @@ import { parseExposition, sampleSum } from '@portal/observability';
 import { createDatabase, startPostgres } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { DEMO, createWebtoonDomain, webtoonDomain } from '../src/index.js';
+import { textBytes } from '../src/bounded.cache.js';
 import { ViewsService } from '../src/views.service.js';
 
 const auth = await fakeAuth();
@@ -594,6 +595,60 @@ describe('the webtoon read path and WEBTOON_CACHE', () => {
     const uncached = await readTwice({ WEBTOON_CACHE: 'off' });
     expect(uncached.first).toEqual(cached.first);
     expect(uncached.second).toEqual(['rewritten', 402]);
+  });
+
+  it('takes an id in either case as the same episode: one cache entry, one answer, a lower-case id', async () => {
+    const host = await startTestHost([auth.domain, webtoon], {});
+    try {
+      const token = await auth.token(randomUUID());
+      const series = (await call<Series>(host.url, 'POST', '/api/webtoon/series', { token, body: { title: 'Cased' } })).body;
+      const add = (number: number, priceCents: number) =>
+        call<EpisodeSummary>(host.url, 'POST', `/api/webtoon/series/${series.id}/episodes`, { token, body: { number, title: 't', content: 'first words', priceCents } });
+      const free = (await add(1, 0)).body;
+      const paid = (await add(2, 300)).body;
+      const upper = free.id.toUpperCase();
+      expect(upper).not.toBe(free.id);
+      const before = await call<{ id: string; content: string }>(host.url, 'GET', `/api/webtoon/episodes/${free.id}`);
+      expect(before.body.content).toBe('first words');
+      // Changed behind the service's back: only an answer from the same cache entry still has the old content.
+      await host.databases.get('webtoon')!.query("UPDATE episodes SET content = 'changed' WHERE id = $1", [free.id]);
+      const res = await call<{ id: string; content: string }>(host.url, 'GET', `/api/webtoon/episodes/${upper}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual(before.body);
+
+      const seriesRead = await call<Series>(host.url, 'GET', `/api/webtoon/series/${series.id.toUpperCase()}`);
+      expect(seriesRead.status).toBe(200);
+      expect(seriesRead.body.id).toBe(series.id);
+      expect((await call(host.url, 'GET', `/api/webtoon/episodes/${paid.id.toUpperCase()}`)).status).toBe(401);
+      expect((await call(host.url, 'GET', `/api/webtoon/episodes/${randomUUID().toUpperCase()}`)).status).toBe(404);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('keeps episodes up to a budget of bytes, dropping the oldest read first', async () => {
+    const sizes: number[] = [];
+    const measure = await startTestHost([auth.domain, webtoon], { SEED_DEMO_DATA: 'true' });
+    try {
+      for (const id of [DEMO.episode1Id, DEMO.episode2Id]) sizes.push(textBytes(id, await (await fetch(`${measure.url}/api/webtoon/episodes/${id}`)).text()));
+    } finally {
+      await measure.close();
+    }
+    // Room for either episode, not for both.
+    const budget = Math.max(...sizes);
+    expect(budget).toBeLessThan(sizes[0]! + sizes[1]!);
+    const host = await startTestHost([auth.domain, createWebtoonDomain({ viewFlushIntervalMs: 0, episodeCacheBytes: budget })], { SEED_DEMO_DATA: 'true' });
+    try {
+      const db = host.databases.get('webtoon')!;
+      const content = async (id: string) => (await call<{ content: string }>(host.url, 'GET', `/api/webtoon/episodes/${id}`)).body.content;
+      const first = [await content(DEMO.episode1Id), await content(DEMO.episode2Id)];
+      await db.query("UPDATE episodes SET content = 'rewritten' WHERE id = ANY($1)", [[DEMO.episode1Id, DEMO.episode2Id]]);
+      // Episode 2 is still in memory; episode 1 was dropped to make room for it, so it is read again.
+      expect(await content(DEMO.episode2Id)).toBe(first[1]);
+      expect(await content(DEMO.episode1Id)).toBe('rewritten');
+    } finally {
+      await host.close();
+    }
   });
 
   it('refuses a value it does not know, naming the variable', async () => {
