@@ -17,6 +17,8 @@ describe('timeIdCursor', () => {
     ['a time in another notation', encodeCursor(['2025-03-01', ID])],
     ['an id that is not a uuid', encodeCursor(['2025-03-01T10:00:00.123Z', 'x'])],
     ['the wrong shape', encodeCursor([1, ID])],
+    ['a time before any PostgreSQL keeps', encodeCursor(['-271821-04-20T00:00:00.000Z', ID])],
+    ['a time after year 9999', encodeCursor(['+275760-09-13T00:00:00.000Z', ID])],
     ['a NUL in a string, which PostgreSQL would refuse in the query', encodeCursor(['2025-03-01T10:00:00.123Z\u0000', ID])],
   ])('refuses %s as a 400 naming query.cursor', (_, cursor) => {
     let thrown: unknown;

@@ -32,6 +32,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The error every list gives for a cursor it did not hand out. */
 export const badCursor = () => badRequest([{ field: 'query.cursor', message: 'not a cursor this list gave out' }]);
 
+/** Years 0 to 9999 only: JavaScript dates reach 271821 BC, PostgreSQL's 4713 BC (a 500 past it). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /**
  * The [time, id] inside a cursor, checked to be exactly what a page gave out,
  * so a doctored one is a 400 rather than a database error.
@@ -39,7 +42,7 @@ export const badCursor = () => badRequest([{ field: 'query.cursor', message: 'no
 export function timeIdCursor(cursor: string): [Date, string] {
   const [time, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
   const at = new Date(time);
-  if (Number.isNaN(at.getTime()) || at.toISOString() !== time || !UUID.test(id)) throw badCursor();
+  if (!ISO_TIME.test(time) || Number.isNaN(at.getTime()) || at.toISOString() !== time || !UUID.test(id)) throw badCursor();
   return [at, id];
 }
 

@@ -258,7 +258,8 @@ export class WebtoonService {
     let after = '';
     if (query.cursor !== undefined) {
       const [number] = decodeCursor(query.cursor, ['number']) as [number];
-      if (!Number.isInteger(number)) throw badCursor();
+      // An episode number is an int column: past its range the query itself would fail, a 500.
+      if (!Number.isInteger(number) || number < 0 || number > 2_147_483_647) throw badCursor();
       params.push(number);
       after = 'AND number > $3';
     }

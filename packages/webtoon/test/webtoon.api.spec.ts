@@ -141,7 +141,9 @@ describe('the webtoon API on PostgreSQL', () => {
 
     it('rejects a cursor it did not give out', async () => {
       const forged = Buffer.from(JSON.stringify(['yesterday', 'x'])).toString('base64url');
-      for (const cursor of ['garbage', forged]) {
+      // Well-formed, but a time PostgreSQL cannot hold: the query itself failed, a 500.
+      const ancient = Buffer.from(JSON.stringify(['-271821-04-20T00:00:00.000Z', randomUUID()])).toString('base64url');
+      for (const cursor of ['garbage', forged, ancient]) {
         const res = await call<{ errors: { field: string }[] }>(host.url, 'GET', `/api/webtoon/series?cursor=${cursor}`);
         expect(res.status).toBe(400);
         expect(res.body.errors[0]?.field).toBe('query.cursor');
@@ -254,6 +256,16 @@ describe('the webtoon API on PostgreSQL', () => {
       expect(walked.every((e) => e.seriesId === many.id && !('content' in e))).toBe(true);
       const empty = await newSeries('Nothing yet');
       expect(await call(host.url, 'GET', `/api/webtoon/series/${empty.id}/episodes`)).toMatchObject({ status: 200, body: { items: [] } });
+    });
+
+    it('rejects an episode cursor it did not give out, even one that parses, naming query.cursor', async () => {
+      const list = `/api/webtoon/series/${series.id}/episodes`;
+      // 1e20 is a whole number, but past an int column's range: the query itself failed, a 500.
+      for (const key of [[1e20], [-1], [1.5], ['1'], [1, 2]]) {
+        const res = await call<{ errors: { field: string }[] }>(host.url, 'GET', `${list}?cursor=${Buffer.from(JSON.stringify(key)).toString('base64url')}`);
+        expect(res.status, JSON.stringify(key)).toBe(400);
+        expect(res.body.errors.map((e) => e.field)).toEqual(['query.cursor']);
+      }
     });
   });
 
