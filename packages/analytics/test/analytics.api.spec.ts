@@ -252,6 +252,10 @@ describe('the analytics API: requests and documentation', () => {
       expect(res.status, cursor).toBe(400);
       expect(res.body.errors?.map((e) => e.field)).toEqual(['query.cursor']);
     }
+    // Well-formed, but a category with a NUL would reach the query, which PostgreSQL refuses (a 500).
+    const nul = await get<ProblemBody>(host, `/api/analytics/articles/by-category?cursor=${Buffer.from(JSON.stringify([1, 'tech\u0000'])).toString('base64url')}`);
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors?.map((e) => e.field)).toEqual(['query.cursor']);
   });
 
   // Issue #3 asks every module to answer an oversized body with 413; analytics

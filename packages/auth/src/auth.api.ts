@@ -21,6 +21,7 @@ export const AUTH_ROUTES: readonly RouteDoc[] = [
     responses: {
       200: { description: 'an access token', schema: AccessToken },
       401: { description: 'the email or the password is wrong (the answer does not say which)', schema: Problem },
+      429: { description: 'too many failed logins for this account or from this address; Retry-After says when to try again', schema: Problem },
     },
   },
   {

@@ -9,6 +9,23 @@ interface RequestWithId {
   id: string;
 }
 
+interface ClientRequest {
+  ip: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * The client's address: the last X-Forwarded-For hop when there is one (the
+ * gateway appends the address it was called from, whatever the client sent),
+ * else the peer's. A client that reaches the service without the gateway can
+ * name any address there; the per-account lock does not depend on it.
+ */
+function clientAddress(request: ClientRequest): string {
+  const forwarded = request.headers['x-forwarded-for'];
+  const last = (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(',').at(-1)?.trim();
+  return last || request.ip;
+}
+
 @Controller('api/auth')
 export class AuthController {
   constructor(@Inject(AuthService) private readonly auth: AuthService) {}
@@ -22,8 +39,8 @@ export class AuthController {
   @HttpCode(200)
   // A token is a credential: no cache may keep the response (RFC 6749 5.1).
   @Header('cache-control', 'no-store')
-  login(@Body({ schema: Login }) body: Login): Promise<AccessToken> {
-    return this.auth.login(body);
+  login(@Body({ schema: Login }) body: Login, @Req() request: ClientRequest): Promise<AccessToken> {
+    return this.auth.login(body, clientAddress(request));
   }
 
   @Get('.well-known/jwks.json')

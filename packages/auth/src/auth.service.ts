@@ -6,9 +6,10 @@ import type { AccessToken, JwkSet, Login, Me, Register, User } from '@portal/con
 import { isUniqueViolation } from '@portal/db';
 import { appendToOutbox } from '@portal/event-bus';
 import type { DomainContext } from '@portal/host';
-import { conflict, unauthorized } from '@portal/http';
+import { conflict, tooManyRequests, unauthorized } from '@portal/http';
 import type { AuthenticatedUser } from '@portal/http';
 import { AUTH_CONTEXT, TOKEN_TTL_SECONDS } from './auth.tokens.js';
+import { LoginThrottle } from './login.throttle.js';
 import { hashPassword, verifyPassword } from './password.hash.js';
 import { TokenIssuer } from './token.issuer.js';
 
@@ -34,6 +35,7 @@ export class AuthService implements OnModuleInit {
   constructor(
     @Inject(AUTH_CONTEXT) private readonly context: DomainContext,
     @Inject(TokenIssuer) private readonly tokens: TokenIssuer,
+    @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -68,14 +70,24 @@ export class AuthService implements OnModuleInit {
     return { id: row.id, email: row.email, displayName: row.display_name, createdAt: row.created_at.toISOString() };
   }
 
-  async login(request: Login): Promise<AccessToken> {
+  /** `address` is the client's, for the per-address budget. */
+  async login(request: Login, address: string): Promise<AccessToken> {
+    const account = request.email.trim().toLowerCase();
+    // Checked before the password, so a locked account learns nothing, not even from the right one.
+    const wait = this.throttle.retryAfter(account, address);
+    if (wait > 0) throw tooManyRequests(`too many failed logins for this account or from this address; retry in ${wait} s`, wait);
     const { rows } = await this.context.database.query<{ id: string; email: string; password_hash: string }>(
       'SELECT id, email, password_hash FROM users WHERE lower(email) = $1',
-      [request.email.trim().toLowerCase()],
+      [account],
     );
     const user = rows[0];
     const matches = await verifyPassword(request.password, user?.password_hash ?? (await this.decoyHash()));
-    if (!user || !matches) throw unauthorized(BAD_CREDENTIALS);
+    if (!user || !matches) {
+      // Unknown emails count too: otherwise the lock itself would tell which accounts exist.
+      this.throttle.failed(account, address);
+      throw unauthorized(BAD_CREDENTIALS);
+    }
+    this.throttle.succeeded(account);
     return { accessToken: await this.tokens.issue(user), tokenType: 'Bearer', expiresIn: TOKEN_TTL_SECONDS };
   }
 

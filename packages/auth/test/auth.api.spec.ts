@@ -9,7 +9,7 @@ import type { DomainDefinition, Host } from '@portal/host';
 import { assertTooLarge, call, countRows, openApiDrift, overLimit, startTestHost } from '@portal/host/testing';
 import { AuthGuard, CurrentUser, TOKEN, TOKEN_VERIFIER } from '@portal/http';
 import type { AuthenticatedUser } from '@portal/http';
-import { createDatabase, startPostgres } from '@portal/testing';
+import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { authDomain } from '../src/index.js';
 
@@ -122,6 +122,21 @@ describe('the auth API on PostgreSQL', () => {
     expect(noPassword.body.errors?.map((e) => e.field)).toEqual(['body.password']);
   });
 
+  it('refuses control characters with a 400 naming the field, on registration and on login, and writes nothing', async () => {
+    const db = host.databases.get('auth')!;
+    const before = await countRows(db, ['users', 'outbox']);
+    const name = await call<ProblemBody>(host.url, 'POST', '/api/auth/register', {
+      body: { email: uniqueEmail(), password: 'a long enough password', displayName: 'Null\u0000Byte' },
+    });
+    expect(name.status).toBe(400);
+    expect(name.body.errors).toEqual([{ field: 'body.displayName', message: 'contains a control character (U+0000)' }]);
+    // Login looks the email up: a NUL there reached PostgreSQL, which refuses it in text (a 500).
+    const nulEmail = await call<ProblemBody>(host.url, 'POST', '/api/auth/login', { body: { email: 'a\u0000@example.com', password: 'whatever it is' } });
+    expect(nulEmail.status).toBe(400);
+    expect(nulEmail.body.errors).toEqual([{ field: 'body.email', message: 'contains a control character (U+0000)' }]);
+    expect(await countRows(db, ['users', 'outbox'])).toEqual(before);
+  });
+
   it('answers 413 with a problem to a registration over the body limit, and writes nothing', async () => {
     const db = host.databases.get('auth')!;
     const before = await countRows(db, ['users', 'outbox']);
@@ -151,6 +166,28 @@ describe('the auth API on PostgreSQL', () => {
       detail: 'email or password is wrong',
     });
     expect(wrongPassword.headers.get('www-authenticate')).toBe(unknownEmail.headers.get('www-authenticate'));
+  });
+
+  it('locks an account after five failed logins: 429 with Retry-After, the right password included; other accounts are unaffected', async () => {
+    const { email, password } = await register(host);
+    const other = await register(host);
+    const attempts: Awaited<ReturnType<typeof call<ProblemBody>>>[] = [];
+    for (let i = 0; i < 50; i += 1) attempts.push(await call<ProblemBody>(host.url, 'POST', '/api/auth/login', { body: { email, password: `wrong guess ${i}` } }));
+    expect(attempts.map((r) => r.status)).toEqual([...Array<number>(5).fill(401), ...Array<number>(45).fill(429)]);
+    for (const locked of attempts.slice(5)) {
+      expect(locked.headers.get('content-type')).toContain('application/problem+json');
+      expect(locked.body).toMatchObject({ status: 429, type: 'https://portal.example/problems/too-many-requests' });
+      const retryAfter = Number(locked.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(900);
+    }
+    // Locked means locked: the right password, in any spelling of the email, gets no token either.
+    for (const spelling of [email, email.toUpperCase()]) {
+      const right = await call<ProblemBody>(host.url, 'POST', '/api/auth/login', { body: { email: spelling, password } });
+      expect(right.status).toBe(429);
+      expect(right.headers.get('retry-after')).toMatch(/^\d+$/);
+    }
+    expect(await login(host, other.email, other.password)).toEqual(expect.any(String));
   });
 
   it('issues tokens that verify against the published key set', async () => {
@@ -220,6 +257,48 @@ describe('the auth API on PostgreSQL', () => {
     expect(openApiDrift(host, authDomain)).toEqual({ undocumented: [], unserved: [] });
     const doc = (await (await fetch(`${host.url}/api/auth/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths).sort()).toEqual(['/api/auth/.well-known/jwks.json', '/api/auth/login', '/api/auth/me', '/api/auth/register']);
+  });
+});
+
+describe('login throttling on PostgreSQL, with small limits', () => {
+  let host: Host;
+  beforeAll(async () => {
+    host = await startTestHost([authDomain], {
+      DATABASE_URL: await createDatabase(server, 'auth_throttle'),
+      AUTH_LOGIN_MAX_FAILURES: '2',
+      AUTH_LOGIN_ADDRESS_MAX_FAILURES: '3',
+      AUTH_LOGIN_LOCK_SECONDS: '1',
+    });
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  const attempt = (email: string, password: string, address: string) =>
+    call<ProblemBody>(host.url, 'POST', '/api/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': `198.51.100.1, ${address}` } });
+
+  it('locks an address that fails at many accounts, for every account, and only that address', async () => {
+    const { email, password } = await register(host);
+    for (let i = 0; i < 3; i += 1) expect((await attempt(uniqueEmail('guess'), 'not it', '203.0.113.7')).status).toBe(401);
+    const locked = await attempt(email, password, '203.0.113.7');
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get('retry-after')).toBe('1');
+    // The last hop is the address (the gateway appends the one it saw); what the client put before it is not.
+    expect((await attempt(email, password, '203.0.113.8')).status).toBe(200);
+  });
+
+  it('lifts a lock when it expires', async () => {
+    const { email, password } = await register(host);
+    for (let i = 0; i < 2; i += 1) expect((await attempt(email, 'not it', '203.0.113.20')).status).toBe(401);
+    expect((await attempt(email, password, '203.0.113.21')).status).toBe(429);
+    await waitUntil('the lock to expire', 5_000, async () => {
+      const res = await attempt(email, password, '203.0.113.21');
+      if (res.status !== 200) throw new Error(`still ${res.status}`);
+    });
+  });
+
+  it('refuses a bad limit at start-up, naming the variable', async () => {
+    await expect(startTestHost([authDomain], { AUTH_LOGIN_MAX_FAILURES: '0' })).rejects.toThrow(/AUTH_LOGIN_MAX_FAILURES/);
   });
 });
 

@@ -114,6 +114,8 @@ describe('the blog API on PostgreSQL', () => {
       ['a blank body', { title: 't', body: '\n\t ' }, ['body.body']],
       ['a body over 50000 characters', { title: 't', body: 'b'.repeat(50_001) }, ['body.body']],
       ['a body of the wrong type', { title: 't', body: { text: 'b' } }, ['body.body']],
+      ['a NUL byte in the body', { title: 't', body: 'before\u0000after' }, ['body.body']],
+      ['a control character in the title', { title: 'ring\u0007', body: 'b' }, ['body.title']],
     ])('refuses a post with %s, naming the fields', async (_, body, fields) => {
       const res = await call<Problem>(host.url, 'POST', '/api/blog/posts', { token, body });
       expect(res.status).toBe(400);
@@ -224,6 +226,7 @@ describe('the blog API on PostgreSQL', () => {
       ['an empty body', { body: '' }, ['body.body']],
       ['a blank body', { body: '   ' }, ['body.body']],
       ['a body over 5000 characters', { body: 'c'.repeat(5_001) }, ['body.body']],
+      ['a NUL byte in the body', { body: 'c\u0000' }, ['body.body']],
     ])('refuses a comment with %s, naming the fields', async (_, body, fields) => {
       const post = posts[0]!;
       const res = await call<Problem>(host.url, 'POST', `/api/blog/posts/${post.id}/comments`, { token, body });

@@ -7,7 +7,7 @@ export { HealthModule } from './health.js';
 export type { ReadinessCheck } from './health.js';
 export { openApiDocument } from './openapi.js';
 export type { OpenApiInfo, RouteDoc } from './openapi.js';
-export { ProblemException, badRequest, conflict, forbidden, notFound, unauthorized, unavailable } from './problem.js';
+export { ProblemException, badRequest, conflict, forbidden, notFound, tooManyRequests, unauthorized, unavailable } from './problem.js';
 export type { FieldError } from './problem.js';
 export { directGetRoute } from './direct.js';
 export type { DirectGetRoute, DirectHandler } from './direct.js';

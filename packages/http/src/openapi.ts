@@ -21,8 +21,31 @@ export interface OpenApiInfo {
   readonly description?: string;
 }
 
-const json = (schema: z.ZodType, io: 'input' | 'output') =>
-  z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as Record<string, unknown>;
+/**
+ * What validation.ts accepts as text: no C0 control but tab, line feed and
+ * carriage return, no DEL. Every request string without a pattern, an enum or
+ * a format of its own carries it, so the documents admit exactly what is kept.
+ */
+const TEXT_PATTERN = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$';
+
+function withTextPattern(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) withTextPattern(item);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as Record<string, unknown>;
+  if (schema.type === 'string' && !('pattern' in schema) && !('enum' in schema) && !('const' in schema) && !('format' in schema)) {
+    schema.pattern = TEXT_PATTERN;
+  }
+  for (const value of Object.values(schema)) withTextPattern(value);
+}
+
+const json = (schema: z.ZodType, io: 'input' | 'output') => {
+  const document = z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  if (io === 'input') withTextPattern(document);
+  return document;
+};
 
 function parameters(where: 'path' | 'query' | 'header', schema: z.ZodObject | undefined) {
   if (!schema) return [];

@@ -41,5 +41,8 @@ export const unauthorized = (detail: string) =>
 /** A dependency is down: the client may try again; Retry-After says when. */
 export const unavailable = (detail: string, retryAfterSeconds = 5) =>
   new ProblemException(503, detail, { type: 'https://portal.example/problems/unavailable', headers: { 'retry-after': String(retryAfterSeconds) } });
+/** Too many attempts: the client may try again after Retry-After seconds. */
+export const tooManyRequests = (detail: string, retryAfterSeconds: number) =>
+  new ProblemException(429, detail, { type: 'https://portal.example/problems/too-many-requests', headers: { 'retry-after': String(retryAfterSeconds) } });
 export const forbidden = (detail: string) =>
   new ProblemException(403, detail, { type: 'https://portal.example/problems/forbidden' });

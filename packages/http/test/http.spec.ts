@@ -247,6 +247,13 @@ describe('openApiDocument', () => {
     }
     expect(Object.keys(doc.paths['/api/things/{id}']?.get?.responses ?? {}).sort()).toEqual(['200', '400', '404', '503']);
     expect(doc.paths['/api/things']?.post?.requestBody).toMatchObject({ content: { 'application/json': { schema: { required: ['title', 'count'] } } } });
+    // What the validation pipe refuses in any request string, the documents rule out too; answers are not constrained.
+    const title = (doc.paths['/api/things']?.post?.requestBody as { content: Record<string, { schema: { properties: Record<string, { pattern?: string }> } }> })
+      .content['application/json']?.schema.properties.title;
+    expect(new RegExp(title?.pattern ?? '').test('a\tb\nc')).toBe(true);
+    expect(new RegExp(title?.pattern ?? '').test('a\u0000b')).toBe(false);
+    expect(responses['201']).toMatchObject({ content: { 'application/json': { schema: { properties: { title: { type: 'string' } } } } } });
+    expect((responses['201'] as { content: Record<string, { schema: { properties: { title: object } } }> }).content['application/json']?.schema.properties.title).not.toHaveProperty('pattern');
     expect(doc.paths['/api/things/{id}']?.get?.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path' })]);
   });
 

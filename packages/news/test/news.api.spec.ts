@@ -93,6 +93,10 @@ describe('the news API on PostgreSQL', () => {
       expect(fieldsOf(garbage)).toEqual(['query.cursor']);
       // Another list's cursor (a time and an id) is not a slug.
       expect(fieldsOf(await call(host.url, 'GET', `/api/news/categories?cursor=${encodeCursor([new Date(), randomUUID()])}`))).toEqual(['query.cursor']);
+      // Well-formed but for a NUL, which would reach the query: PostgreSQL refuses it there, a 500.
+      const nul = await call(host.url, 'GET', `/api/news/categories?cursor=${encodeURIComponent('tech\u0000')}`);
+      expect(nul.status).toBe(400);
+      expect(fieldsOf(nul)).toEqual(['query.cursor']);
       expect(fieldsOf(await call(host.url, 'GET', '/api/news/categories?limit=0'))).toEqual(['query.limit']);
       expect(fieldsOf(await call(host.url, 'GET', '/api/news/categories?limit=101'))).toEqual(['query.limit']);
       expect(fieldsOf(await call(host.url, 'GET', '/api/news/categories?limit=many'))).toEqual(['query.limit']);
@@ -159,6 +163,27 @@ describe('the news API on PostgreSQL', () => {
       expect(fieldsOf(res)).toEqual(fields);
     });
 
+    it.each([
+      ['a NUL byte in the body', { title: 't', body: 'before\u0000after', category: 'tech' }, 'body.body', 'U+0000'],
+      ['an escape character in the title', { title: 'bell\u001b[31m', body: 'b', category: 'tech' }, 'body.title', 'U+001B'],
+      ['DEL in the title', { title: 'del\u007f', body: 'b', category: 'tech' }, 'body.title', 'U+007F'],
+      ['a lone surrogate in the body', { title: 't', body: 'half \ud83d of a pair', category: 'tech' }, 'body.body', 'U+D83D'],
+      ['a control character in the category', { title: 't', body: 'b', category: 'tech\u0001' }, 'body.category', 'U+0001'],
+    ])('refuses %s with a 400 naming the field, and stores nothing', async (_, body, field, code) => {
+      const before = await countRows(db, ['articles', 'outbox']);
+      const res = await call<Problem>(host.url, 'POST', '/api/news/articles', { token, body });
+      expect(res.status).toBe(400);
+      expect(res.type).toMatch(/^application\/problem\+json/);
+      expect(res.body.errors).toEqual([{ field, message: expect.stringContaining(code) }]);
+      expect(await countRows(db, ['articles', 'outbox'])).toEqual(before);
+    });
+
+    it('keeps tabs, line feeds, carriage returns and emoji in a body as sent', async () => {
+      const article = await publish({ title: 'Lines', body: 'one\r\ntwo\tcolumns\nthree 🎉', category: 'tech' });
+      expect(article.body).toBe('one\r\ntwo\tcolumns\nthree 🎉');
+      expect((await call<Article>(host.url, 'GET', `/api/news/articles/${article.id}`)).body.body).toBe(article.body);
+    });
+
     it('accepts the longest title and body', async () => {
       const article = await publish({ title: 't'.repeat(200), body: 'b'.repeat(20_000), category: 'tech' });
       expect(article.title).toHaveLength(200);
@@ -211,7 +236,7 @@ describe('the news API on PostgreSQL', () => {
       const { items, pages } = await walk<Article>(host, '/api/news/articles', 7);
       expect(new Set(items.map((a) => a.id)).size).toBe(items.length);
       expect(items).toEqual([...published].sort(newestFirst));
-      expect(items).toHaveLength(25);
+      expect(items).toHaveLength(26);
       expect(pages).toBe(4);
       expect(items[0]!.title).toBe('Story 22');
     });
@@ -232,6 +257,7 @@ describe('the news API on PostgreSQL', () => {
         expect(fieldsOf(res)).toEqual(['query.cursor']);
       }
       expect(fieldsOf(await call(host.url, 'GET', '/api/news/articles?limit=101'))).toEqual(['query.limit']);
+      expect(fieldsOf(await call(host.url, 'GET', '/api/news/articles?category=tech%00'))).toEqual(['query.category']);
     });
   });
 

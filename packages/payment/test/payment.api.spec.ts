@@ -195,6 +195,7 @@ describe('the payment API on a real PostgreSQL', () => {
       [paymentRequest({ paymentMethod: {} }), ['body.paymentMethod.token']],
       [paymentRequest({ paymentMethod: { token: 42 } }), ['body.paymentMethod.token']],
       [paymentRequest({ paymentMethod: { token: 'tok_unknown' } }), ['body.paymentMethod.token']],
+      [paymentRequest({ paymentMethod: { token: 'tok_ok\u0000' } }), ['body.paymentMethod.token']],
       [[paymentRequest()], ['body']],
     ];
     for (const [body, fields] of cases) {

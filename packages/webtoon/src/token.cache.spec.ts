@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthenticatedUser, TokenVerifier } from '@portal/http';
+import { textBytes } from './bounded.cache.js';
 import { TokenCache } from './token.cache.js';
 
 const USER: AuthenticatedUser = { userId: '5a0c6e9e-1b2d-4c3e-8f4a-9b8c7d6e5f40', email: 'reader@example.com' };
@@ -9,7 +10,7 @@ const T0 = 1_750_000_000_000;
 const token = (expSeconds: number, salt = 'a') =>
   ['eyJhbGciOiJFZERTQSJ9', Buffer.from(JSON.stringify({ sub: USER.userId, exp: expSeconds, salt })).toString('base64url'), 'sig'].join('.');
 
-function setup(options: { ttlMs?: number; maxEntries?: number } = {}) {
+function setup(options: { ttlMs?: number; maxBytes?: number } = {}) {
   let now = T0;
   const calls: string[] = [];
   const valid = new Set<string>();
@@ -20,7 +21,7 @@ function setup(options: { ttlMs?: number; maxEntries?: number } = {}) {
       return USER;
     },
   };
-  const cache = new TokenCache(inner, options.ttlMs ?? 30_000, options.maxEntries ?? 100, () => now);
+  const cache = new TokenCache(inner, options.ttlMs ?? 30_000, options.maxBytes ?? 100_000, () => now);
   return { cache, calls, valid, advance: (ms: number) => void (now += ms) };
 }
 
@@ -69,9 +70,10 @@ describe('TokenCache', () => {
     expect(cache.cached(t)).toBeUndefined();
   });
 
-  it('holds a bounded number of tokens', async () => {
-    const { cache, valid } = setup({ maxEntries: 2 });
+  it('holds tokens up to a budget of bytes, dropping the oldest first', async () => {
     const tokens = ['a', 'b', 'c'].map((salt) => token(T0 / 1000 + 3600, salt));
+    // Room for two of them (they weigh the same), not three.
+    const { cache, valid } = setup({ maxBytes: 2 * 2 * textBytes(tokens[0]!) });
     for (const t of tokens) {
       valid.add(t);
       await cache.verify(t);

@@ -1,5 +1,5 @@
 import type { AuthenticatedUser, TokenVerifier } from '@portal/http';
-import { BoundedCache } from './bounded.cache.js';
+import { BoundedCache, textBytes } from './bounded.cache.js';
 
 interface Verified {
   readonly user: AuthenticatedUser;
@@ -18,10 +18,11 @@ export class TokenCache implements TokenVerifier {
   constructor(
     private readonly inner: TokenVerifier,
     private readonly ttlMs: number,
-    maxEntries: number,
+    maxBytes: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.verified = new BoundedCache(maxEntries);
+    // The user's id and email are a token's claims, so the token outweighs them.
+    this.verified = new BoundedCache(maxBytes, (token) => 2 * textBytes(token));
   }
 
   /** The user of a token that verified recently; synchronous, for the hot path. */

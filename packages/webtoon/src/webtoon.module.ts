@@ -15,7 +15,7 @@ import type { WebtoonOptions } from './webtoon.tokens.js';
 @Module({})
 export class WebtoonModule {
   static register(context: DomainContext, options: WebtoonOptions): DynamicModule {
-    const tokens = new TokenCache(context.verifier, options.tokenCacheMs, 10_000);
+    const tokens = new TokenCache(context.verifier, options.tokenCacheMs, 4 * 1024 * 1024);
     return {
       module: WebtoonModule,
       controllers: [WebtoonController],

@@ -6,7 +6,7 @@ import { isUniqueViolation } from '@portal/db';
 import type { AuthenticatedUser } from '@portal/http';
 import { ProblemException, conflict, countIdCursor, encodeCursor, forbidden, notFound, numberCursor, pageOf, timeIdCursor, unauthorized } from '@portal/http';
 import type { DomainContext } from '@portal/host';
-import { BoundedCache } from './bounded.cache.js';
+import { BoundedCache, textBytes } from './bounded.cache.js';
 import { TokenCache } from './token.cache.js';
 import { ViewsService } from './views.service.js';
 import { WEBTOON_CONTEXT, WEBTOON_OPTIONS } from './webtoon.tokens.js';
@@ -40,6 +40,8 @@ interface EpisodeRow {
   currency: string;
 }
 
+/** Room for some 7,000 remembered grants (a user id and an episode id each). */
+const GRANT_CACHE_BYTES = 2 * 1024 * 1024;
 const BEARER = /^Bearer ([\w-]+\.[\w-]*\.[\w-]*)$/;
 const SERIES_COLUMNS = 'id, title, synopsis, creator_id, episode_count, views, created_at';
 const EPISODE_COLUMNS = 'id, series_id, number, title, price_cents, currency';
@@ -76,12 +78,12 @@ export function paymentRequired(episode: CachedEpisode): ProblemException {
 
 @Injectable()
 export class WebtoonService {
-  /** None when the cache is off (episodeCacheSize 0). */
+  /** None when the cache is off (episodeCacheBytes 0). Keyed by the id as IdParam lower-cased it. */
   private readonly episodes: BoundedCache<string, CachedEpisode> | undefined;
   /** Loads in progress, so that a burst of reads of an uncached episode makes one query. */
   private readonly loading = new Map<string, Promise<CachedEpisode>>();
   /** Entitlements found recently, by user id + episode id, until when they are trusted. Denials are never kept. */
-  private readonly grants = new BoundedCache<string, number>(10_000);
+  private readonly grants = new BoundedCache<string, number>(GRANT_CACHE_BYTES, (key) => textBytes(key));
 
   constructor(
     @Inject(WEBTOON_CONTEXT) private readonly context: DomainContext,
@@ -89,7 +91,8 @@ export class WebtoonService {
     private readonly views: ViewsService,
     private readonly tokens: TokenCache,
   ) {
-    this.episodes = options.episodeCacheSize > 0 ? new BoundedCache(options.episodeCacheSize) : undefined;
+    this.episodes =
+      options.episodeCacheBytes > 0 ? new BoundedCache(options.episodeCacheBytes, (id, episode) => textBytes(id, episode.body)) : undefined;
   }
 
   // --- the hot path -------------------------------------------------------

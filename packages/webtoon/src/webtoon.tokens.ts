@@ -6,8 +6,8 @@ export const WEBTOON_OPTIONS = Symbol('WEBTOON_OPTIONS');
 export interface WebtoonOptions {
   /** How often counted views are written; 0 turns the timer off (tests call flushViews()). */
   readonly viewFlushIntervalMs: number;
-  /** Episodes kept in memory for the read path; 0 keeps none, and every read queries the database. */
-  readonly episodeCacheSize: number;
+  /** Bytes of episodes (their serialised bodies) kept in memory for the read path; 0 keeps none, and every read queries the database. */
+  readonly episodeCacheBytes: number;
   /** How long a found entitlement is trusted without asking the database again; 0 asks every time. */
   readonly grantCacheMs: number;
   /** How long a token that verified is trusted without checking its signature again (never past its expiry); 0 checks every time. */
@@ -15,11 +15,11 @@ export interface WebtoonOptions {
 }
 
 /** The read path with every cache off (WEBTOON_CACHE=off). */
-export const CACHES_OFF = { episodeCacheSize: 0, grantCacheMs: 0, tokenCacheMs: 0 } as const satisfies Partial<WebtoonOptions>;
+export const CACHES_OFF = { episodeCacheBytes: 0, grantCacheMs: 0, tokenCacheMs: 0 } as const satisfies Partial<WebtoonOptions>;
 
 export const DEFAULT_OPTIONS: WebtoonOptions = {
   viewFlushIntervalMs: 1_000,
-  episodeCacheSize: 4_096,
+  episodeCacheBytes: 32 * 1024 * 1024,
   grantCacheMs: 5_000,
   tokenCacheMs: 30_000,
 };

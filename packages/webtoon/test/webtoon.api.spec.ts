@@ -14,6 +14,7 @@ import { parseExposition, sampleSum } from '@portal/observability';
 import { createDatabase, startPostgres } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { DEMO, createWebtoonDomain, webtoonDomain } from '../src/index.js';
+import { textBytes } from '../src/bounded.cache.js';
 import { ViewsService } from '../src/views.service.js';
 
 const auth = await fakeAuth();
@@ -140,7 +141,9 @@ describe('the webtoon API on PostgreSQL', () => {
 
     it('rejects a cursor it did not give out', async () => {
       const forged = Buffer.from(JSON.stringify(['yesterday', 'x'])).toString('base64url');
-      for (const cursor of ['garbage', forged]) {
+      // Well-formed, but a time PostgreSQL cannot hold: the query itself failed, a 500.
+      const ancient = Buffer.from(JSON.stringify(['-271821-04-20T00:00:00.000Z', randomUUID()])).toString('base64url');
+      for (const cursor of ['garbage', forged, ancient]) {
         const res = await call<{ errors: { field: string }[] }>(host.url, 'GET', `/api/webtoon/series?cursor=${cursor}`);
         expect(res.status).toBe(400);
         expect(res.body.errors[0]?.field).toBe('query.cursor');
@@ -183,6 +186,23 @@ describe('the webtoon API on PostgreSQL', () => {
         body: { number: 1.5, title: 't', content: 'c', priceCents: 2.5 },
       });
       expect(fractional.body.errors.map((e) => e.field).sort()).toEqual(['body.number', 'body.priceCents']);
+    });
+
+    it('refuses control characters in a title or content with a 400 naming the field, and writes nothing', async () => {
+      const before = await countRows(db, ['series', 'episodes']);
+      const title = await call<{ errors: { field: string; message: string }[] }>(host.url, 'POST', '/api/webtoon/series', {
+        token: creatorToken,
+        body: { title: 'Escape\u001b[2J', synopsis: 'fine' },
+      });
+      expect(title.status).toBe(400);
+      expect(title.body.errors).toEqual([{ field: 'body.title', message: expect.stringContaining('U+001B') }]);
+      const content = await call<{ errors: { field: string; message: string }[] }>(host.url, 'POST', `/api/webtoon/series/${series.id}/episodes`, {
+        token: creatorToken,
+        body: { number: 98, title: 't', content: 'panel\u0000two', priceCents: 0 },
+      });
+      expect(content.status).toBe(400);
+      expect(content.body.errors).toEqual([{ field: 'body.content', message: expect.stringContaining('U+0000') }]);
+      expect(await countRows(db, ['series', 'episodes'])).toEqual(before);
     });
 
     it('answers 413 with a problem to an episode over the body limit, and writes nothing', async () => {
@@ -236,6 +256,16 @@ describe('the webtoon API on PostgreSQL', () => {
       expect(walked.every((e) => e.seriesId === many.id && !('content' in e))).toBe(true);
       const empty = await newSeries('Nothing yet');
       expect(await call(host.url, 'GET', `/api/webtoon/series/${empty.id}/episodes`)).toMatchObject({ status: 200, body: { items: [] } });
+    });
+
+    it('rejects an episode cursor it did not give out, even one that parses, naming query.cursor', async () => {
+      const list = `/api/webtoon/series/${series.id}/episodes`;
+      // 1e20 is a whole number, but past an int column's range: the query itself failed, a 500.
+      for (const key of [[1e20], [-1], [1.5], ['1'], [1, 2]]) {
+        const res = await call<{ errors: { field: string }[] }>(host.url, 'GET', `${list}?cursor=${Buffer.from(JSON.stringify(key)).toString('base64url')}`);
+        expect(res.status, JSON.stringify(key)).toBe(400);
+        expect(res.body.errors.map((e) => e.field)).toEqual(['query.cursor']);
+      }
     });
   });
 
@@ -577,6 +607,60 @@ describe('the webtoon read path and WEBTOON_CACHE', () => {
     const uncached = await readTwice({ WEBTOON_CACHE: 'off' });
     expect(uncached.first).toEqual(cached.first);
     expect(uncached.second).toEqual(['rewritten', 402]);
+  });
+
+  it('takes an id in either case as the same episode: one cache entry, one answer, a lower-case id', async () => {
+    const host = await startTestHost([auth.domain, webtoon], {});
+    try {
+      const token = await auth.token(randomUUID());
+      const series = (await call<Series>(host.url, 'POST', '/api/webtoon/series', { token, body: { title: 'Cased' } })).body;
+      const add = (number: number, priceCents: number) =>
+        call<EpisodeSummary>(host.url, 'POST', `/api/webtoon/series/${series.id}/episodes`, { token, body: { number, title: 't', content: 'first words', priceCents } });
+      const free = (await add(1, 0)).body;
+      const paid = (await add(2, 300)).body;
+      const upper = free.id.toUpperCase();
+      expect(upper).not.toBe(free.id);
+      const before = await call<{ id: string; content: string }>(host.url, 'GET', `/api/webtoon/episodes/${free.id}`);
+      expect(before.body.content).toBe('first words');
+      // Changed behind the service's back: only an answer from the same cache entry still has the old content.
+      await host.databases.get('webtoon')!.query("UPDATE episodes SET content = 'changed' WHERE id = $1", [free.id]);
+      const res = await call<{ id: string; content: string }>(host.url, 'GET', `/api/webtoon/episodes/${upper}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual(before.body);
+
+      const seriesRead = await call<Series>(host.url, 'GET', `/api/webtoon/series/${series.id.toUpperCase()}`);
+      expect(seriesRead.status).toBe(200);
+      expect(seriesRead.body.id).toBe(series.id);
+      expect((await call(host.url, 'GET', `/api/webtoon/episodes/${paid.id.toUpperCase()}`)).status).toBe(401);
+      expect((await call(host.url, 'GET', `/api/webtoon/episodes/${randomUUID().toUpperCase()}`)).status).toBe(404);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('keeps episodes up to a budget of bytes, dropping the oldest read first', async () => {
+    const sizes: number[] = [];
+    const measure = await startTestHost([auth.domain, webtoon], { SEED_DEMO_DATA: 'true' });
+    try {
+      for (const id of [DEMO.episode1Id, DEMO.episode2Id]) sizes.push(textBytes(id, await (await fetch(`${measure.url}/api/webtoon/episodes/${id}`)).text()));
+    } finally {
+      await measure.close();
+    }
+    // Room for either episode, not for both.
+    const budget = Math.max(...sizes);
+    expect(budget).toBeLessThan(sizes[0]! + sizes[1]!);
+    const host = await startTestHost([auth.domain, createWebtoonDomain({ viewFlushIntervalMs: 0, episodeCacheBytes: budget })], { SEED_DEMO_DATA: 'true' });
+    try {
+      const db = host.databases.get('webtoon')!;
+      const content = async (id: string) => (await call<{ content: string }>(host.url, 'GET', `/api/webtoon/episodes/${id}`)).body.content;
+      const first = [await content(DEMO.episode1Id), await content(DEMO.episode2Id)];
+      await db.query("UPDATE episodes SET content = 'rewritten' WHERE id = ANY($1)", [[DEMO.episode1Id, DEMO.episode2Id]]);
+      // Episode 2 is still in memory; episode 1 was dropped to make room for it, so it is read again.
+      expect(await content(DEMO.episode2Id)).toBe(first[1]);
+      expect(await content(DEMO.episode1Id)).toBe('rewritten');
+    } finally {
+      await host.close();
+    }
   });
 
   it('refuses a value it does not know, naming the variable', async () => {

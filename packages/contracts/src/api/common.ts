@@ -60,5 +60,9 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
-export const Uuid = z.uuid();
-export const IdParam = z.uuid({ error: 'must be a UUID' });
+/**
+ * Ids as requests carry them, lower-cased: one id is one cache entry and one
+ * key however a client spells it (PostgreSQL's uuid type already ignores case).
+ */
+export const Uuid = z.uuid().toLowerCase();
+export const IdParam = z.uuid({ error: 'must be a UUID' }).toLowerCase();

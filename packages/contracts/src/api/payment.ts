@@ -5,7 +5,7 @@ import { IdParam, TimeIdPageQuery, page } from './common.js';
 /** What is paid for: today only episodes. */
 export const ItemRef = z.object({
   type: z.literal('episode', { error: "must be 'episode'" }),
-  id: z.uuid({ error: 'must be a UUID' }),
+  id: z.uuid({ error: 'must be a UUID' }).toLowerCase(),
 });
 export type ItemRef = z.infer<typeof ItemRef>;
 
