@@ -23,8 +23,8 @@ export interface OpenApiInfo {
 
 /**
  * What validation.ts accepts as text: no C0 control but tab, line feed and
- * carriage return, no DEL. Every request string without a pattern, an enum or
- * a format of its own carries it, so the documents admit exactly what is kept.
+ * carriage return, no DEL. Every request string without an enum or a format
+ * of its own carries it, so the documents admit exactly what is kept.
  */
 const TEXT_PATTERN = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$';
 
@@ -35,8 +35,10 @@ function withTextPattern(node: unknown): void {
   }
   if (typeof node !== 'object' || node === null) return;
   const schema = node as Record<string, unknown>;
-  if (schema.type === 'string' && !('pattern' in schema) && !('enum' in schema) && !('const' in schema) && !('format' in schema)) {
-    schema.pattern = TEXT_PATTERN;
+  if (schema.type === 'string' && !('enum' in schema) && !('const' in schema) && !('format' in schema)) {
+    // A string with a pattern of its own (`\S`: not blank) must match both.
+    if ('pattern' in schema) schema.allOf = [...((schema.allOf as unknown[] | undefined) ?? []), { pattern: TEXT_PATTERN }];
+    else schema.pattern = TEXT_PATTERN;
   }
   for (const value of Object.values(schema)) withTextPattern(value);
 }
