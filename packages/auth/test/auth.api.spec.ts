@@ -12,6 +12,7 @@ import type { AuthenticatedUser } from '@portal/http';
 import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
 import type { PostgresServer } from '@portal/testing';
 import { authDomain } from '../src/index.js';
+import { rotateSigningKeys } from '../src/signing.keys.js';
 
 interface ProblemBody {
   status: number;
@@ -361,6 +362,40 @@ describe('signing keys on PostgreSQL', () => {
       const { email, password } = await register(a);
       const token = await login(a, email, password);
       expect((await call(b.url, 'GET', '/api/auth/me', { token })).status).toBe(200);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+  it('rotate once the signing key is AUTH_SIGNING_KEY_MAX_AGE_SECONDS old, keeping the old key published for its tokens', async () => {
+    const url = await createDatabase(server, 'auth_rotation');
+    const [a, b] = await Promise.all([
+      startTestHost([authDomain], { DATABASE_URL: url, AUTH_SIGNING_KEY_MAX_AGE_SECONDS: '1' }),
+      startTestHost([authDomain], { DATABASE_URL: url, AUTH_SIGNING_KEY_MAX_AGE_SECONDS: '1' }),
+    ]);
+    try {
+      const { email, password } = await register(a);
+      const oldToken = await login(a, email, password);
+      const oldKid = decodeProtectedHeader(oldToken).kid;
+      const newToken = await waitUntil('a token signed with a new key', 10_000, async () => {
+        const token = await login(a, email, password);
+        if (decodeProtectedHeader(token).kid === oldKid) throw new Error('still the old key');
+        return token;
+      });
+      const kids = (await call<JwkSet>(a.url, 'GET', '/api/auth/.well-known/jwks.json')).body.keys.map((k) => k.kid);
+      expect(kids[0]).toBe(decodeProtectedHeader(newToken).kid);
+      expect(kids).toContain(oldKid);
+      // Both tokens verify, on the replica that rotated and on the other, which had loaded the keys before the new one existed.
+      for (const host of [a, b]) {
+        for (const token of [oldToken, newToken]) expect((await call(host.url, 'GET', '/api/auth/me', { token })).status).toBe(200);
+      }
+
+      // Keys whose successor is older than a token's lifetime (and the grace) go: every token they signed has expired.
+      const db = a.databases.get('auth')!;
+      await db.query("UPDATE signing_keys SET created_at = created_at - interval '3 hours'");
+      const newest = await rotateSigningKeys(db, 1);
+      const left = (await call<JwkSet>(a.url, 'GET', '/api/auth/.well-known/jwks.json')).body.keys.map((k) => k.kid);
+      expect(left).toEqual([newest.kid, kids[0]]);
+      expect(left).not.toContain(oldKid);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
