@@ -1,17 +1,16 @@
 import { Problem } from '@portal/contracts/api';
-import { AccessToken, JwkSet, Login, Me, Register, User } from '@portal/contracts/api/auth';
+import { AccessToken, JwkSet, Login, Me, Register, Registration } from '@portal/contracts/api/auth';
 import type { RouteDoc } from '@portal/http';
 
 export const AUTH_ROUTES: readonly RouteDoc[] = [
   {
     method: 'post',
     path: '/api/auth/register',
-    summary: 'Create an account; the email is kept lower-case and must not be taken in any spelling',
+    summary:
+      'Create an account if the email (kept lower-case) is free in every spelling; a taken email changes nothing and gets the same answer, ' +
+      'so registering does not tell which accounts exist. Then sign in with POST /api/auth/login',
     body: Register,
-    responses: {
-      201: { description: 'the new account', schema: User },
-      409: { description: 'an account with this email exists', schema: Problem },
-    },
+    responses: { 202: { description: 'the same answer for a free and a taken email', schema: Registration } },
   },
   {
     method: 'post',

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
 import { Login, Register } from '@portal/contracts/api/auth';
-import type { AccessToken, JwkSet, Me, User } from '@portal/contracts/api/auth';
+import type { AccessToken, JwkSet, Me, Registration } from '@portal/contracts/api/auth';
 import { AuthGuard, CurrentUser } from '@portal/http';
 import type { AuthenticatedUser } from '@portal/http';
 import { AuthService } from './auth.service.js';
@@ -31,7 +31,9 @@ export class AuthController {
   constructor(@Inject(AuthService) private readonly auth: AuthService) {}
 
   @Post('register')
-  register(@Body({ schema: Register }) body: Register, @Req() request: RequestWithId): Promise<User> {
+  // Accepted, not Created: the answer is the same whether an account was made or the email was taken.
+  @HttpCode(202)
+  register(@Body({ schema: Register }) body: Register, @Req() request: RequestWithId): Promise<Registration> {
     return this.auth.register(body, request.id);
   }
 

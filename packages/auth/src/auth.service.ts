@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
 import { createEvent } from '@portal/contracts';
-import type { AccessToken, JwkSet, Login, Me, Register, User } from '@portal/contracts/api/auth';
+import type { AccessToken, JwkSet, Login, Me, Register, Registration } from '@portal/contracts/api/auth';
 import { isUniqueViolation } from '@portal/db';
 import { appendToOutbox } from '@portal/event-bus';
 import type { DomainContext } from '@portal/host';
-import { conflict, tooManyRequests, unauthorized } from '@portal/http';
+import { tooManyRequests, unauthorized } from '@portal/http';
 import type { AuthenticatedUser } from '@portal/http';
 import { AUTH_CONTEXT, TOKEN_TTL_SECONDS } from './auth.tokens.js';
 import { LoginThrottle } from './login.throttle.js';
@@ -23,6 +23,8 @@ interface UserRow {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The same detail for an unknown email and a wrong password: a login must not tell which accounts exist. */
 const BAD_CREDENTIALS = 'email or password is wrong';
+/** What every valid registration is told, new email or taken. */
+const REGISTERED = 'if this email had no account, it has one now: sign in with this email and password';
 
 @Injectable()
 export class AuthService implements OnModuleInit {
@@ -43,31 +45,34 @@ export class AuthService implements OnModuleInit {
     await this.decoyHash();
   }
 
-  async register(request: Register, traceId: string): Promise<User> {
+  /**
+   * Creates the account if the email is free. A taken email changes nothing
+   * and is answered alike; the hash is made first either way, so both take
+   * as long.
+   */
+  async register(request: Register, traceId: string): Promise<Registration> {
     const id = randomUUID();
     const passwordHash = await hashPassword(request.password);
-    let row: UserRow;
     try {
-      row = await this.context.database.transaction(async (tx) => {
-        const { rows } = await tx.query<UserRow>(
-          `INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)
-           RETURNING id, email, display_name, created_at`,
-          [id, request.email, request.displayName, passwordHash],
-        );
+      await this.context.database.transaction(async (tx) => {
+        await tx.query('INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)', [
+          id,
+          request.email,
+          request.displayName,
+          passwordHash,
+        ]);
         const event = createEvent(
           'user.registered',
           { userId: id, email: request.email, displayName: request.displayName },
           { aggregateId: id, traceId },
         );
         await appendToOutbox(tx, [event]);
-        return rows[0] as UserRow;
       });
+      this.context.outbox.nudge();
     } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`an account with email ${request.email} already exists`);
-      throw error;
+      if (!isUniqueViolation(error)) throw error;
     }
-    this.context.outbox.nudge();
-    return { id: row.id, email: row.email, displayName: row.display_name, createdAt: row.created_at.toISOString() };
+    return { email: request.email, message: REGISTERED };
   }
 
   /** `address` is the client's, for the per-address budget. */

@@ -51,8 +51,10 @@ try {
 
   // A signed-in reader entitled to the paid episode, as a completed payment would leave them.
   const credentials = { email: 'bench@example.com', password: 'bench-password' };
-  const user = await post(`${auth.url}/api/auth/register`, { ...credentials, displayName: 'Bench' });
+  await post(`${auth.url}/api/auth/register`, { ...credentials, displayName: 'Bench' });
   const { accessToken } = await post(`${auth.url}/api/auth/login`, credentials);
+  // Registration does not tell the id (its answer is the same for a taken email); the account does.
+  const user = (await (await fetch(`${auth.url}/api/auth/me`, { headers: { authorization: `Bearer ${String(accessToken)}` } })).json()) as { id: string };
   const db = new pg.Client({ connectionString: webtoonDb });
   await db.connect();
   await db.query('INSERT INTO entitlements (user_id, episode_id, payment_id) VALUES ($1, $2, gen_random_uuid())', [user.id, PAID_EPISODE]);

@@ -51,17 +51,19 @@ export async function prepare(baseUrl: string, options: SetupOptions = {}): Prom
       Array.from({ length: count }, async (_, i) => {
         const email = `loadgen-${randomUUID()}@example.com`;
         const json = { 'content-type': 'application/json' };
-        const user = await expectJson<{ id: string }>(
+        await expectJson(
           client,
           { method: 'POST', path: '/api/auth/register', headers: json, body: JSON.stringify({ email, password: PASSWORD, displayName: `Load ${i + 1}` }) },
-          201,
+          202,
         );
         const login = await expectJson<{ accessToken: string }>(
           client,
           { method: 'POST', path: '/api/auth/login', headers: json, body: JSON.stringify({ email, password: PASSWORD }) },
           200,
         );
-        return { id: user.id, token: login.accessToken };
+        // Registration does not tell the id (its answer is the same for a taken email); the account does.
+        const me = await expectJson<{ id: string }>(client, { method: 'GET', path: '/api/auth/me', headers: { authorization: `Bearer ${login.accessToken}` } }, 200);
+        return { id: me.id, token: login.accessToken };
       }),
     );
     const get = <T>(path: string) => expectJson<{ items: T[] }>(client, { method: 'GET', path }, 200).then(items);

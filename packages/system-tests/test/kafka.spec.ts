@@ -53,10 +53,12 @@ const post = (input: string, body: unknown, headers: Record<string, string> = {}
 
 async function signUp(): Promise<{ token: string; userId: string }> {
   const credentials = { email: `reader-${randomUUID()}@example.com`, password: 'correct horse battery' };
-  const user = await post(url('auth', '/api/auth/register'), { ...credentials, displayName: 'Reader' });
-  expect(user.status).toBe(201);
+  const registered = await post(url('auth', '/api/auth/register'), { ...credentials, displayName: 'Reader' });
+  expect(registered.status).toBe(202);
   const login = await post(url('auth', '/api/auth/login'), credentials);
-  return { token: String(login.body.accessToken), userId: String(user.body.id) };
+  const token = String(login.body.accessToken);
+  const me = await json(url('auth', '/api/auth/me'), { headers: { authorization: `Bearer ${token}` } });
+  return { token, userId: String(me.body.id) };
 }
 
 type Totals = Record<string, number>;

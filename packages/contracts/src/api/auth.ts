@@ -16,6 +16,18 @@ export const Register = z.object({
 });
 export type Register = z.infer<typeof Register>;
 
+/**
+ * The answer to every registration that passes validation, whether the email
+ * was free (the account now exists) or taken (nothing changed): the same
+ * status and body, so registering does not tell which accounts exist.
+ */
+export const Registration = z.object({
+  /** The email as kept: lower-case. */
+  email: z.email(),
+  message: z.string(),
+});
+export type Registration = z.infer<typeof Registration>;
+
 /** Only shape is checked here: a wrong email and a wrong password get the same 401. */
 export const Login = z.object({
   email: z.string().min(1).max(254),
