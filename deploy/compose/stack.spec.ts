@@ -80,7 +80,7 @@ describe('the Compose stack, built from the Dockerfile', () => {
         headers: json,
         body: JSON.stringify({ email, password: 'correct horse battery', displayName: 'Stack' }),
       });
-      expect(registered.status).toBe(201);
+      expect(registered.status).toBe(202);
       const login = await gateway('/api/auth/login', { method: 'POST', headers: json, body: JSON.stringify({ email, password: 'correct horse battery' }) });
       expect(login.status).toBe(200);
       const { accessToken } = (await login.json()) as { accessToken: string };
