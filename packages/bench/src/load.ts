@@ -95,3 +95,25 @@ export function table(results: readonly LoadResult[]): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/** What a ratio should be, e.g. `atLeast(0.5)`: gateway / nginx throughput. */
+export interface Goal {
+  readonly text: string;
+  met(ratio: number): boolean;
+}
+
+export const atLeast = (x: number): Goal => ({ text: `>= ${x} x`, met: (ratio) => ratio >= x });
+export const atMost = (x: number): Goal => ({ text: `<= ${x} x`, met: (ratio) => ratio <= x });
+
+/**
+ * A ratio printed beside its goal, with the verdict: `label: 0.55 x (goal >= 0.5 x: met)`.
+ * A missed goal is a result like any other, so the benchmarks exit 0 once they
+ * ran, whatever they measured; only a run that could not measure fails. Failed
+ * requests count as a miss (a fast error is not a fast answer); no figure
+ * (`undefined`, or no baseline) says why it was not measured.
+ */
+export function goalLine(label: string, ratio: number | undefined, goal: Goal, failedRequests = 0, notMeasured = 'not measured'): string {
+  if (ratio === undefined || !Number.isFinite(ratio)) return `${label}: ${notMeasured} (goal ${goal.text}: not measured)`;
+  const verdict = failedRequests > 0 ? `missed, ${failedRequests} requests failed` : goal.met(ratio) ? 'met' : 'missed';
+  return `${label}: ${ratio.toFixed(2)} x (goal ${goal.text}: ${verdict})`;
+}

@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDatabase, startPostgres, startProcess } from '@portal/testing';
 import type { ServiceProcess } from '@portal/testing';
-import { load, table } from './load.ts';
+import { atLeast, goalLine, load, table } from './load.ts';
 import type { LoadResult } from './load.ts';
 
-const GOAL = 0.5;
+const GOAL = atLeast(0.5);
 const FREE_EPISODE = '11111111-1111-4111-8111-000000000001';
 const PAID_EPISODE = '11111111-1111-4111-8111-000000000003';
 const CACHES_OFF_FREE = 'webtoon caches off, free episode';
@@ -94,21 +94,16 @@ try {
   if (baseline && baseline.loadgenCores >= 0.85) {
     console.log(`note: the load generator used ${Math.round(baseline.loadgenCores * 100)} % of a core on ${baseline.name}: that figure may be capped by it`);
   }
-  const failed = results.filter((r) => r.errors + r.non2xx > 0);
   for (const r of service) {
     const ratio = r.requestsPerSecond / (baseline?.requestsPerSecond ?? Number.NaN);
     // The goal is for the service as it runs; the caches-off rows are there to compare with.
-    const verdict = r.name === CACHES_OFF_FREE || r.name === CACHES_OFF_PAID ? 'for comparison, no goal' : `goal >= ${GOAL} x: ${ratio >= GOAL ? 'met' : 'NOT met'}`;
-    console.log(`${r.name}: ${ratio.toFixed(2)} x bare (${verdict})`);
+    if (r.name === CACHES_OFF_FREE || r.name === CACHES_OFF_PAID) console.log(`${r.name} / bare: ${ratio.toFixed(2)} x (for comparison, no goal)`);
+    else console.log(goalLine(`${r.name} / bare`, ratio, GOAL, r.errors + r.non2xx));
   }
   const rate = (name: string) => results.find((r) => r.name === name)?.requestsPerSecond ?? Number.NaN;
   console.log(
     `caches off / on: free ${(rate(CACHES_OFF_FREE) / rate('webtoon, free episode')).toFixed(2)} x, paid ${(rate(CACHES_OFF_PAID) / rate('webtoon, paid episode')).toFixed(2)} x`,
   );
-  if (failed.length > 0) {
-    console.error(`requests failed under load: ${failed.map((r) => r.name).join(', ')}`);
-    process.exitCode = 1;
-  }
 } finally {
   for (const service of started.reverse()) await service.stop('SIGTERM').catch(() => undefined);
   await postgres.close();

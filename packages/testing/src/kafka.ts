@@ -12,6 +12,8 @@ export interface KafkaServer {
   readonly version: string | undefined;
   /** True when KAFKA_BROKERS named the broker and no container was started. */
   readonly external: boolean;
+  /** The container's id; undefined for an external broker. */
+  readonly containerId: string | undefined;
   /** Stops the broker process (SIGTERM, then its data stays); only for a container. */
   stopBroker(): Promise<void>;
   /** Starts a stopped broker again on the same port and waits until it serves. */
@@ -37,6 +39,7 @@ export async function startKafka(env: TestingEnv = readTestingEnv()): Promise<Ka
       brokers,
       version: undefined,
       external: true,
+      containerId: undefined,
       stopBroker: () => Promise.reject(new Error('cannot stop the broker KAFKA_BROKERS names')),
       startBroker: () => Promise.reject(new Error('cannot start the broker KAFKA_BROKERS names')),
       close: () => Promise.resolve(),
@@ -101,6 +104,7 @@ function containerHandle(container: StartedTestContainer, brokers: string[], ver
     brokers,
     version,
     external: false,
+    containerId: container.getId(),
     async stopBroker() {
       const { client, ref } = await docker();
       await client.container.stop(ref, { timeout: 30 });

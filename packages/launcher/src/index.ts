@@ -1,0 +1,2 @@
+export { dockerProblem, launch, noKafkaMessage } from './launcher.js';
+export type { LaunchOptions } from './launcher.js';

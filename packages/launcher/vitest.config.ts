@@ -1,0 +1,3 @@
+import { definePackageConfig } from '@portal/vitest-config';
+
+export default definePackageConfig();
