@@ -54,6 +54,11 @@ describe('forward', () => {
     // One failure would have opened this breaker (breakerFailures: 1) and ejected the instance.
     expect(service.snapshot()).toMatchObject({ breaker: 'closed', instances: [{ state: 'up', failures: 0 }] });
     expect(await (await fetch(`${url}/api/webtoon/series`)).text()).toBe('upstream');
+    // Refused as the half-open breaker's one trial, it hands the trial on: the next request is let through, and closes it.
+    service.breaker.open(Date.now() - options.breakerOpenMs);
+    expect((await fetch(`${url}/api/webtoon/series`, { headers: { 'x-tamper': '1' } })).status).toBe(400);
+    expect(await (await fetch(`${url}/api/webtoon/series`)).text()).toBe('upstream');
+    expect(service.breaker.state).toBe('closed');
   });
 
   it('answers 503 while discovery knows no instance, without opening the breaker, and routes to the first one it finds', async () => {

@@ -125,6 +125,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
   let stopped: Error | undefined;
   // The deadline passed before any attempt left the pool's queue: answered 504 then, nothing left to answer.
   let expiredInQueue = false;
+  // Whether the breaker let this request through as its half-open trial: an outcome that says nothing about the service must hand the trial on.
+  let trial = false;
+  const inconclusive = () => {
+    if (trial) service.breaker.abandonTrial();
+  };
   const stop = (reason: Error) => {
     stopped = reason;
     upstream?.abort(reason);
@@ -134,6 +139,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
     if (upstream) return stop(new DeadlinePassed());
     // Still queued for a connection: the instance never saw it, so it does not count against it.
     expiredInQueue = true;
+    inconclusive();
     stop(new DeadlinePassed());
     const instance = request[ROUTED_INSTANCE];
     if (instance) metrics?.upstreamError(service, instance, 'timeout');
@@ -154,10 +160,12 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
       sendProblem(res, 503, `the ${service.name} service is failing; the gateway stops sending it requests for a while`, { 'retry-after': String(seconds) });
       return;
     }
+    if (!admitted) trial = breaker.state === 'half-open';
     const instance = service.pick(except);
     if (!instance) {
       if (service.size === 0) {
         // Nothing failed: discovery has found no instance yet. Opening the breaker would refuse the first instances it finds.
+        inconclusive();
         sendProblem(res, 503, `no instance of the ${service.name} service is known`, { 'retry-after': '1' });
         return;
       }
@@ -212,8 +220,8 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
         onResponseError(_controller, error) {
           clearTimeout(deadline);
           // The client left, or its body broke off: nobody to answer, and nothing the instance did.
-          if (error instanceof ClientGone || req.errored) return;
           if (expiredInQueue) return;
+          if (error instanceof ClientGone || req.errored) return inconclusive();
           if (answered || res.headersSent) {
             // The answer was under way: all that is left is to cut it short, so the client sees it is incomplete.
             metrics?.upstreamError(service, instance, TIMEOUTS.has(codeOf(error)) ? 'timeout' : 'reset');
@@ -227,6 +235,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
           const code = codeOf(error);
           if (REFUSED.has(code)) {
             // Nothing went upstream: neither the instance nor the breaker hears of it.
+            inconclusive();
             const header = REFUSED_HEADER.exec(error.message)?.[1];
             if (header) sendProblem(res, 400, `header.${header.toLowerCase()}: the gateway cannot forward this header (${error.message})`, { connection: 'close' });
             else if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') sendProblem(res, 400, `header.content-length: the body does not match it`, { connection: 'close' });
