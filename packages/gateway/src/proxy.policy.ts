@@ -219,17 +219,21 @@ export function forward(req: IncomingMessage, res: ServerResponse, service: Upst
         },
         onResponseError(_controller, error) {
           clearTimeout(deadline);
-          // The client left, or its body broke off: nobody to answer, and nothing the instance did.
           if (expiredInQueue) return;
-          if (error instanceof ClientGone || req.errored) return inconclusive();
+          if (error instanceof ClientGone) return inconclusive();
+          const tooLarge = error instanceof PayloadTooLarge ? error : (error as { cause?: unknown }).cause instanceof PayloadTooLarge ? (error.cause as Error) : undefined;
+          // Before the check on the client: reading the client's body stopped at the limit, which may have ended that stream too.
+          if (tooLarge && !res.headersSent) {
+            inconclusive();
+            sendProblem(res, 413, tooLarge.message, { connection: 'close' });
+            return;
+          }
+          // The client left, or its body broke off: nobody to answer, and nothing the instance did.
+          if (req.errored) return inconclusive();
           if (answered || res.headersSent) {
             // The answer was under way: all that is left is to cut it short, so the client sees it is incomplete.
             metrics?.upstreamError(service, instance, TIMEOUTS.has(codeOf(error)) ? 'timeout' : 'reset');
             res.destroy();
-            return;
-          }
-          if (error instanceof PayloadTooLarge || (error as { cause?: unknown }).cause instanceof PayloadTooLarge) {
-            sendProblem(res, 413, (error instanceof PayloadTooLarge ? error : (error.cause as Error)).message, { connection: 'close' });
             return;
           }
           const code = codeOf(error);
