@@ -316,6 +316,13 @@ describe('policy', () => {
         const selector = spec<{ selector: Record<string, string> }>(service).selector;
         const selected = workloads(built.objects).filter((w) => Object.entries(selector).every(([k, v]) => w.labels[k] === v));
         expect(selected.map((w) => w.name), `${built.name}: Service ${service.metadata.name}`).toEqual(['gateway']);
+        // Only the public port: /metrics and the admin API are for the cluster's own eyes.
+        const ports = spec<{ ports: { targetPort?: number | string; port: number }[] }>(service).ports.map((p) => p.targetPort ?? p.port);
+        expect(ports, `${built.name}: Service ${service.metadata.name}`).toEqual(['http']);
+      }
+      for (const ingress of ingresses) {
+        const ports = spec<{ rules?: { http?: { paths: { backend: { service: { port: { name?: string; number?: number } } } }[] } }[] }>(ingress).rules?.flatMap((r) => r.http?.paths.map((p) => p.backend.service.port) ?? []);
+        expect(ports, `${built.name}: Ingress ${ingress.metadata.name}`).toEqual(ports?.map(() => ({ name: 'http' })));
       }
     }
   });
@@ -350,7 +357,7 @@ describe('policy', () => {
     }
   });
 
-  it('annotates every app pod for Prometheus: scrape, its HTTP port, /metrics, and its name label', () => {
+  it('annotates every app pod for Prometheus: scrape, its metrics port (the gateway\'s own, the others\' HTTP port), /metrics, and its name label', () => {
     for (const built of every()) {
       for (const w of workloads(built.objects).filter((x) => portalContainer(x))) {
         const c = portalContainer(w) as Container;
@@ -358,7 +365,9 @@ describe('policy', () => {
         expect(w.labels['app.kubernetes.io/name'], `${built.name}: ${w.name}`).toBe(app);
         expect(w.annotations['prometheus.io/scrape'], `${built.name}: ${w.name}`).toBe('true');
         expect(w.annotations['prometheus.io/path'], `${built.name}: ${w.name}`).toBe('/metrics');
-        expect(Number(w.annotations['prometheus.io/port']), `${built.name}: ${w.name}`).toBe(c.ports?.find((p) => p.name === 'http')?.containerPort);
+        const scraped = app === 'gateway' ? c.ports?.find((p) => p.name === 'metrics') : c.ports?.find((p) => p.name === 'http');
+        expect(scraped, `${built.name}: ${w.name}'s metrics port`).toBeDefined();
+        expect(Number(w.annotations['prometheus.io/port']), `${built.name}: ${w.name}`).toBe(scraped?.containerPort);
       }
     }
   });
@@ -523,6 +532,9 @@ describe('consistency with the code', () => {
       const config = gatewayConfig(recording.env);
       expect(Object.keys(env).filter((k) => !recording.read.has(k)), `${built.name}: gateway variables the app never reads`).toEqual([]);
       expect(config.port, built.name).toBe(c.ports?.find((p) => p.name === 'http')?.containerPort);
+      expect(config.metricsPort, built.name).toBe(c.ports?.find((p) => p.name === 'metrics')?.containerPort);
+      // Behind the Ingress one proxy appends to X-Forwarded-For; through local's NodePort none does.
+      expect(config.trustedProxyHops, built.name).toBe(built.name.startsWith('local') ? 0 : 1);
       for (const name of Object.keys(SERVICES) as (keyof typeof SERVICES)[]) {
         const discovery = config.discovery[name];
         expect(discovery.kind, `${built.name}: ${name} discovery`).toBe('dns');
@@ -579,6 +591,7 @@ describe('consistency with the code', () => {
   describe('probe and metrics paths, asked of the apps themselves', () => {
     const hostApps = APPS.filter((a) => a.host && a.name !== 'monolith');
     const answers = new Map<string, Map<string, number>>();
+    let publicMetrics: number | undefined;
     const pathsOf = (app: string) => {
       const paths = new Set<string>();
       for (const built of every()) {
@@ -602,9 +615,12 @@ describe('consistency with the code', () => {
           await host.close();
         }
       }
-      const gateway = await startGateway({ HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'warn' });
+      const gateway = await startGateway({ HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn' });
       try {
-        answers.set('gateway', new Map(await Promise.all(pathsOf('gateway').map(async (p) => [p, (await fetch(gateway.url + p)).status] as const))));
+        // The Prometheus path on the metrics port the annotation names, the probes on the public one.
+        const urlOf = (p: string) => (p === '/metrics' ? gateway.metricsUrl : gateway.url) + p;
+        answers.set('gateway', new Map(await Promise.all(pathsOf('gateway').map(async (p) => [p, (await fetch(urlOf(p))).status] as const))));
+        publicMetrics = (await fetch(`${gateway.url}/metrics`)).status;
       } finally {
         await gateway.close();
       }
@@ -616,6 +632,7 @@ describe('consistency with the code', () => {
         expect([...statuses.keys()], app).toEqual(expect.arrayContaining(['/health/live', '/health/ready', '/metrics']));
         for (const [path, status] of statuses) expect(status, `${app} GET ${path}`).toBe(200);
       }
+      expect(publicMetrics, "GET /metrics on the gateway's public port").toBe(404);
     });
   });
 });
@@ -659,7 +676,8 @@ describe('network policies, simulated', () => {
   function expected(from: Endpoint, to: PodEndpoint, port: number): boolean {
     const src = role(from);
     const dst = role(to);
-    if (dst === 'gateway') return ['outside', 'prometheus'].includes(src) && port === to.namedPorts?.http;
+    // The public port from outside; /metrics, on a port of its own, from Prometheus only.
+    if (dst === 'gateway') return port === to.namedPorts?.http ? src === 'outside' : port === to.namedPorts?.metrics && src === 'prometheus';
     if (dst === 'service') {
       if (port !== to.namedPorts?.http) return false;
       return src === 'gateway' || src === 'prometheus' || (nameOf(to) === 'auth' && src === 'service');
@@ -694,6 +712,8 @@ describe('network policies, simulated', () => {
       // The matrix above is not vacuous: these are the paths the portal lives on.
       const pod = (n: string) => pods.find((p) => nameOf(p) === n) as PodEndpoint;
       expect(allowed(model, INTERNET, pod('gateway'), { port: 8080 })).toBe(true);
+      expect(allowed(model, INTERNET, pod('gateway'), { port: 9464 })).toBe(false);
+      expect(allowed(model, pod('prometheus'), pod('gateway'), { port: 9464 })).toBe(true);
       expect(allowed(model, pod('gateway'), pod('webtoon'), { port: 3003 })).toBe(true);
       expect(allowed(model, pod('payment'), pod('kafka'), { port: 9092 })).toBe(true);
       expect(allowed(model, pod('webtoon'), pod('auth'), { port: 3005 })).toBe(true);

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { gatewayConfig } from '@portal/api-gateway';
 import { APPS } from '../docker/prune.js';
 
 /** The files the monitoring tests read, and the queries inside them. */
@@ -16,8 +17,8 @@ export const RULES_MOUNT = '/etc/prometheus/rules';
 export const RULES_GLOB = `${RULES_MOUNT}/*.rules.yml`;
 /** The uid of the provisioned data source, which every panel must name. */
 export const DATASOURCE_UID = 'prometheus';
-/** The apps Prometheus scrapes, with the port each serves /metrics on: every deployable app. */
-export const SCRAPED_APPS: Readonly<Record<string, number>> = APPS;
+/** The apps Prometheus scrapes, with the port each serves /metrics on: every deployable app, on its HTTP port but the gateway (its own metrics port). */
+export const SCRAPED_APPS: Readonly<Record<string, number>> = { ...APPS, gateway: gatewayConfig({}).metricsPort };
 
 export function readYaml<T>(path: string): T {
   return parse(readFileSync(path, 'utf8')) as T;

@@ -71,6 +71,7 @@ try {
       PORT: '0',
       HOST: '127.0.0.1',
       ADMIN_PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
       WEBTOON_URLS: bare.url,
       // On, so its cost is measured, but above what one client sends here.

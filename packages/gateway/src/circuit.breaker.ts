@@ -51,7 +51,17 @@ export class CircuitBreaker {
     if (this.#state === 'half-open' || this.#failures >= this.options.failures) this.open(now);
   }
 
-  /** Opens it at once, e.g. when no instance of the service is left. */
+  /**
+   * The trial request ended saying nothing about the service (its client left,
+   * it was refused before being sent, it never left the pool's queue): the
+   * next request is the trial instead. Without this it would stay half-open
+   * and refuse everything, waiting for an answer that never comes.
+   */
+  abandonTrial(): void {
+    if (this.#state === 'half-open') this.#trialInFlight = false;
+  }
+
+  /** Opens it at once, e.g. when every instance of the service is failing. */
   open(now = Date.now()): void {
     this.#state = 'open';
     this.#openUntil = now + this.options.openMs;

@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { corsPolicy } from './edge.policies.js';
+import type { IncomingMessage } from 'node:http';
+import { clientAddress, corsPolicy } from './edge.policies.js';
 import type { Middleware } from './edge.policies.js';
 
 let server: Server | undefined;
@@ -49,5 +50,27 @@ describe('corsPolicy', () => {
     const res = await fetch(url, { headers: { origin: 'https://anywhere.example' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
+
+describe('clientAddress', () => {
+  const from = (forwardedFor: string | undefined, peer = '10.1.2.3') =>
+    ({ socket: { remoteAddress: peer }, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } }) as unknown as IncomingMessage;
+
+  it('is the TCP peer when no proxy is trusted, whatever X-Forwarded-For says', () => {
+    expect(clientAddress(from('203.0.113.1'), 0)).toBe('10.1.2.3');
+  });
+
+  it('counts trusted hops from the right: what the client wrote left of them is never believed', () => {
+    expect(clientAddress(from('198.51.100.7, 203.0.113.1'), 1)).toBe('203.0.113.1');
+    expect(clientAddress(from('198.51.100.7, 203.0.113.1, 10.0.0.9'), 2)).toBe('203.0.113.1');
+    expect(clientAddress(from('2001:db8::1'), 1)).toBe('2001:db8::1');
+  });
+
+  it('falls back to the peer for a header that is missing, too short or not an address', () => {
+    for (const header of [undefined, '', ' , ', 'unknown', '203.0.113.1:4711', '[2001:db8::1]:80', '203.0.113.1 203.0.113.2']) {
+      expect(clientAddress(from(header), 1), String(header)).toBe('10.1.2.3');
+    }
+    expect(clientAddress(from('203.0.113.1'), 2)).toBe('10.1.2.3');
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import type { TokenVerifier } from '@portal/http';
 import { addHeader, sendProblem, withAddedHeaders } from './problem.js';
@@ -65,10 +66,33 @@ export function corsPolicy(origins: '*' | readonly string[]): Middleware {
   };
 }
 
-/** Per client address; 429 with Retry-After past the limit. */
-export function rateLimitPolicy(limiter: RateLimiter): Middleware {
+/**
+ * The client's address: the TCP peer, unless `trustedHops` proxies stand in
+ * front, each appending the address it received from to X-Forwarded-For; then
+ * the entry the outermost of them appended. Entries left of it are whatever
+ * the client sent, so never believed. A header too short or an entry that is
+ * no IP address falls back to the peer: a made-up header never earns a fresh
+ * budget, it shares the proxy's.
+ */
+export function clientAddress(req: IncomingMessage, trustedHops: number): string {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  if (trustedHops === 0) return peer;
+  const forwarded = req.headers['x-forwarded-for'];
+  if (typeof forwarded !== 'string') return peer;
+  const entries = forwarded.split(',');
+  const entry = entries.length >= trustedHops ? entries[entries.length - trustedHops]?.trim() : undefined;
+  return entry !== undefined && isIP(entry) !== 0 ? entry : peer;
+}
+
+/**
+ * Per user where the request carries a verified token (so it runs after
+ * portal-auth, which sets x-user-id only then), otherwise per client address;
+ * 429 with Retry-After past the limit.
+ */
+export function rateLimitPolicy(limiter: RateLimiter, trustedHops: number): Middleware {
   return (req, res, next) => {
-    const waitMs = limiter.take(req.socket.remoteAddress ?? 'unknown');
+    const user = req.headers['x-user-id'];
+    const waitMs = limiter.take(typeof user === 'string' ? user : clientAddress(req, trustedHops));
     if (waitMs === 0) return next();
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
     sendProblem(res, 429, `too many requests from this client; retry in ${seconds} s`, { 'retry-after': String(seconds) });

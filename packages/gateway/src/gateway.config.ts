@@ -28,12 +28,16 @@ const fixed = {
   // The admin API (express-gateway's, plus GET /upstreams) stays on loopback unless asked otherwise.
   ADMIN_PORT: port(9876),
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  // GET /metrics, on HOST: apart from the public port so that only what may scrape it (a NetworkPolicy says who) reaches it.
+  METRICS_PORT: port(9464),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   AUTH_JWKS_URL: z.url().default('http://localhost:3005/api/auth/.well-known/jwks.json'),
   CORS_ORIGINS: z.string().min(1).default('*'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(104_857_600).default(1_048_576),
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0.1).max(10_000_000).default(100),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(10_000_000).default(200),
+  // Proxies in front that append the address they received from to X-Forwarded-For (the Ingress: 1). 0: the TCP peer is the client.
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   UPSTREAM_TIMEOUT_MS: ms(10_000),
   UPSTREAM_CONNECT_TIMEOUT_MS: ms(2_000),
   UPSTREAM_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(128),
@@ -76,11 +80,13 @@ export function gatewayConfig(env: Record<string, string | undefined> = process.
     host: config.HOST,
     adminPort: config.ADMIN_PORT,
     adminHost: config.ADMIN_HOST,
+    metricsPort: config.METRICS_PORT,
     logLevel: config.LOG_LEVEL,
     jwksUrl: config.AUTH_JWKS_URL,
     corsOrigins: config.CORS_ORIGINS === '*' ? ('*' as const) : config.CORS_ORIGINS.split(',').map((s) => s.trim()),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
+    trustedProxyHops: config.TRUSTED_PROXY_HOPS,
     upstream: {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
       connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,

@@ -32,6 +32,8 @@ export interface Plugin {
 export interface PortalPlugin extends Plugin {
   /** The paths of the routes it serves itself on the gateway's port (ahead of every pipeline). */
   readonly ownRoutes: readonly string[];
+  /** GET /metrics, for the internal metrics port only (gateway.ts): the public port answers 404 there. */
+  readonly metricsRoute: Route;
 }
 
 /** What the policies work with, built once from the checked settings. */
@@ -39,6 +41,8 @@ export interface GatewayState {
   readonly services: ReadonlyMap<ServiceName, UpstreamService>;
   readonly verifier: TokenVerifier;
   readonly limiter: RateLimiter;
+  /** Proxies in front whose X-Forwarded-For entries are believed (TRUSTED_PROXY_HOPS). */
+  readonly trustedProxyHops: number;
   readonly corsOrigins: '*' | readonly string[];
   readonly bodyLimitBytes: number;
   readonly upstreamTimeoutMs: number;
@@ -76,7 +80,7 @@ export function portalPlugin(state: GatewayState): PortalPlugin {
       },
     },
     { name: 'portal-cors', schema: schema('portal-cors'), policy: () => corsPolicy(state.corsOrigins) },
-    { name: 'portal-rate-limit', schema: schema('portal-rate-limit'), policy: () => rateLimitPolicy(state.limiter) },
+    { name: 'portal-rate-limit', schema: schema('portal-rate-limit'), policy: () => rateLimitPolicy(state.limiter, state.trustedProxyHops) },
     { name: 'portal-body-limit', schema: schema('portal-body-limit'), policy: () => bodyLimitPolicy(state.bodyLimitBytes) },
     {
       name: 'portal-auth',
@@ -98,28 +102,30 @@ export function portalPlugin(state: GatewayState): PortalPlugin {
     },
     { name: 'portal-not-found', schema: schema('portal-not-found'), policy: () => notFoundPolicy() },
   ];
+  // Not counted as traffic. Served on its own port, which no Service or Ingress exposes: the numbers say
+  // which instances fail and how often, which is no business of the public.
+  const metricsRoute: Route = (_req, res) => {
+    state.metrics.exposition().then(
+      ({ contentType, text }) => {
+        res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      },
+      (error: unknown) => {
+        state.logger.error('metrics exposition failed', { error });
+        json(res, 500, { status: 'error' });
+      },
+    );
+  };
   const ownRoutes: Record<string, Route> = {
     // The gateway's own liveness: it answers. Upstreams' health is /upstreams on the admin port.
     '/health/live': (_req, res) => json(res, 200, { status: 'ok' }),
     '/health/ready': (_req, res) => json(res, 200, { status: 'ok' }),
-    // Prometheus scrapes the gateway's port, like every service's; not counted as traffic.
-    '/metrics': (_req, res) => {
-      state.metrics.exposition().then(
-        ({ contentType, text }) => {
-          res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
-          res.end(text);
-        },
-        (error: unknown) => {
-          state.logger.error('metrics exposition failed', { error });
-          json(res, 500, { status: 'error' });
-        },
-      );
-    },
   };
   return {
     version: '1.2.0',
     policies: policies.map((p) => p.name),
     ownRoutes: Object.keys(ownRoutes),
+    metricsRoute,
     init(context) {
       for (const policy of policies) context.registerPolicy(policy);
       context.registerGatewayRoute((app) => {

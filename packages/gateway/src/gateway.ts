@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,8 @@ import { GatewayMetrics } from './gateway.metrics.js';
 import type { GatewayConfig, ServiceName } from './gateway.config.js';
 import { portalPlugin } from './gateway.plugin.js';
 import { pipelineDispatch } from './pipeline.dispatch.js';
+import { sendProblem } from './problem.js';
+import { EXPECTS_CONTINUE } from './proxy.policy.js';
 import type { EgGatewayConfig, PolicyRegistry } from './pipeline.dispatch.js';
 import type { Plugin, PluginContext } from './gateway.plugin.js';
 import { RateLimiter } from './rate.limiter.js';
@@ -24,6 +27,8 @@ export interface Gateway {
   /** Where it listens, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   readonly adminUrl: string;
+  /** Where GET /metrics answers: a port of its own, never the public one. */
+  readonly metricsUrl: string;
   readonly config: GatewayConfig;
   readonly logger: Logger;
   readonly services: ReadonlyMap<ServiceName, UpstreamService>;
@@ -85,6 +90,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     services,
     verifier: jwksVerifier(config.jwksUrl),
     limiter,
+    trustedProxyHops: config.trustedProxyHops,
     corsOrigins: config.corsOrigins,
     bodyLimitBytes: config.bodyLimitBytes,
     upstreamTimeoutMs: config.upstream.timeoutMs,
@@ -120,10 +126,28 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   const [viaExpressGateway] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   if (!viaExpressGateway) throw new Error('express-gateway started its server without a request handler');
   server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (!dispatch(req, res)) viaExpressGateway(req, res);
+  };
+  server.on('request', handle);
+  // `Expect: 100-continue` (curl and .NET send it with a body): the proxy says "continue" once the
+  // policies have let the request through, so a refused request's body is never sent at all.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    (req as IncomingMessage & { [EXPECTS_CONTINUE]?: boolean })[EXPECTS_CONTINUE] = true;
+    handle(req, res);
+  });
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    sendProblem(res, 417, `header.expect: ${JSON.stringify(String(req.headers.expect).slice(0, 100))} is not supported; only "100-continue" is`, { connection: 'close' });
   });
   logger.info('pipelines', dispatch.plan);
+  const metricsServer = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url ?? '/').split('?', 1)[0] === '/metrics') plugin.metricsRoute(req, res);
+    else sendProblem(res, 404, `no route for ${req.method ?? 'GET'} ${(req.url ?? '/').split('?', 1)[0] ?? '/'}; this port serves GET /metrics`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    metricsServer.once('error', reject);
+    metricsServer.listen(config.metricsPort, config.host, () => resolve());
+  });
   // Longer than any load balancer's idle timeout in front, so it never reuses a connection we just closed.
   server.keepAliveTimeout = 65_000;
 
@@ -131,6 +155,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   return {
     url: urlOf(server, config.host),
     adminUrl: urlOf(admin, config.adminHost),
+    metricsUrl: urlOf(metricsServer, config.host),
     config,
     logger,
     services,
@@ -139,7 +164,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
         clearInterval(discovery);
         stopSampling();
         limiter.close();
-        await Promise.all([closeServer(server), closeServer(admin)]);
+        await Promise.all([closeServer(server), closeServer(admin), closeServer(metricsServer)]);
         await Promise.all([...services.values()].map((s) => s.close()));
       })()),
   };
@@ -153,8 +178,8 @@ export async function runGateway(): Promise<void> {
     log: (gateway) => gateway.logger,
     ready: (gateway, startupMs) => {
       const upstreams = [...gateway.services.values()].map((s) => `${s.name} ${s.snapshot().source} ${s.size}`).join(', ');
-      gateway.logger.info('ready', { url: gateway.url, adminUrl: gateway.adminUrl, startupMs });
-      process.stderr.write(`gateway ready on ${gateway.url} (${startupMs} ms, admin ${gateway.adminUrl}, upstreams: ${upstreams})\n`);
+      gateway.logger.info('ready', { url: gateway.url, adminUrl: gateway.adminUrl, metricsUrl: gateway.metricsUrl, startupMs });
+      process.stderr.write(`gateway ready on ${gateway.url} (${startupMs} ms, admin ${gateway.adminUrl}, metrics ${gateway.metricsUrl}/metrics, upstreams: ${upstreams})\n`);
     },
   });
 }

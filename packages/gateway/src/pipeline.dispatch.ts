@@ -84,7 +84,7 @@ const pathOf = (url: string | undefined): string => {
  * The rest stays with express-gateway, unchanged: a pipeline with a condition
  * or a policy not ours, endpoints bound to hosts or methods or a regex (then
  * every endpoint, since their order across hosts is express-gateway's), the
- * routes our plugin registers (/health, /metrics), and requests no endpoint
+ * routes our plugin registers (/health/*), and requests no endpoint
  * here matches. Endpoints are tried in the config's order and the first match
  * decides, as in express-gateway, so a request is never routed differently.
  */
@@ -96,7 +96,7 @@ export interface DispatchOptions {
   readonly registry: PolicyRegistry;
   /** Our policies' names: they take Node's request and response. */
   readonly ours: ReadonlySet<string>;
-  /** Paths of routes registered on the gateway's app ahead of the pipelines (ours: /health/*, /metrics); they keep precedence. */
+  /** Paths of routes registered on the gateway's app ahead of the pipelines (ours: /health/*); they keep precedence. */
   readonly ownRoutes: readonly string[];
   /** Policies, routes and conditions of other plugins express-gateway loaded: unknown here, so if any, nothing runs here. */
   readonly otherExtensions: number;

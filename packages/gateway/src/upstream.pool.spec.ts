@@ -81,4 +81,19 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('open');
     expect(breaker.retryAfterMs(100)).toBe(100);
   });
+
+  it('hands the half-open trial on when it ends saying nothing about the service', () => {
+    const breaker = new CircuitBreaker({ failures: 1, openMs: 100 });
+    breaker.open(0);
+    expect(breaker.allow(100)).toBe(true);
+    expect(breaker.allow(100)).toBe(false);
+    breaker.abandonTrial();
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.allow(100)).toBe(true);
+    breaker.success();
+    expect(breaker.state).toBe('closed');
+    // Closed, it changes nothing.
+    breaker.abandonTrial();
+    expect(breaker.allow(100)).toBe(true);
+  });
 });

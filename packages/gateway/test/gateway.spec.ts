@@ -1,5 +1,5 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
 import { once } from 'node:events';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ let webtoon: ServiceProcess[] = [];
 let others: ServiceProcess[] = [];
 let gateway: GatewayProcess;
 let jwks: Server;
+let jwksUrl: string;
 let sign: (claims?: { exp?: number; alg?: string; wrongKey?: boolean }) => Promise<string>;
 
 async function serveKeySet(body: unknown): Promise<{ server: Server; url: string }> {
@@ -35,6 +36,40 @@ async function serveKeySet(body: unknown): Promise<{ server: Server; url: string
 
 const get = (path: string, headers: Record<string, string> = {}, signal?: AbortSignal) => fetch(`${gateway.url}${path}`, { headers, signal });
 const echo = async (res: Response) => (await res.json()) as Echo;
+const breakers = async (admin: string) =>
+  Object.fromEntries(((await (await fetch(`${admin}/upstreams`)).json()) as { services: { service: string; breaker: string }[] }).services.map((s) => [s.service, s.breaker]));
+
+interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  /** Whether the gateway said 100 Continue (and so the body went). */
+  continued: boolean;
+}
+
+/**
+ * A request through node:http, which sends what fetch refuses to (Expect,
+ * Connection, TE, Proxy-*). With Expect: 100-continue and a body, it sends the
+ * body only after 100 Continue, as curl does.
+ */
+function raw(url: string, { method = 'GET', headers = {}, body }: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, continued }));
+    });
+    req.on('error', reject);
+    if (body !== undefined && headers.expect === '100-continue') {
+      req.on('continue', () => {
+        continued = true;
+        req.end(body);
+      });
+    } else req.end(body);
+  });
+}
 
 beforeAll(async () => {
   // The auth service's key set, as it publishes it: EdDSA public keys by kid.
@@ -42,6 +77,7 @@ beforeAll(async () => {
   const other = await generateKeyPair('EdDSA', { extractable: true });
   const published = await serveKeySet({ keys: [{ ...(await exportJWK(real.publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' }] });
   jwks = published.server;
+  jwksUrl = published.url;
   sign = ({ exp, wrongKey } = {}) =>
     new SignJWT({ email: 'reader@example.com' })
       .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
@@ -106,7 +142,7 @@ describe('routing', () => {
     expect(plan.express).toEqual({});
     // Registered by our plugin on express-gateway's app, ahead of the catch-all pipeline.
     expect((await get('/health/live')).status).toBe(200);
-    expect((await get('/metrics')).headers.get('content-type')).toMatch(/^text\/plain/);
+    expect((await get('/health/ready')).status).toBe(200);
   });
 
   it('keeps a sane x-request-id, replaces a bad one, and sends it upstream and back', async () => {
@@ -146,6 +182,89 @@ describe('routing', () => {
     expect(res.status).toBe(504);
     expect(Date.now() - started).toBeLessThan(UPSTREAM_TIMEOUT_MS + 1_000);
     expect(await res.json()).toMatchObject({ status: 504, title: 'Gateway Timeout' });
+  });
+
+  it('answers 504 within the deadline to a request queued behind a connection that never frees up, and keeps the instance', async () => {
+    const pooled = await startGatewayProcess({ BLOG_URLS: (webtoon[0] as ServiceProcess).url, UPSTREAM_CONNECTIONS: '1', UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) });
+    const drip = new AbortController();
+    try {
+      // The pool's one connection: headers at once, then a byte every 100 ms, for as long as the client reads.
+      expect((await fetch(`${pooled.url}/api/blog/drip`, { signal: drip.signal })).status).toBe(200);
+      const started = Date.now();
+      // node:http without an agent: fetch's pool would open a spare connection that holds up the gateway's shutdown.
+      const queued = await raw(`${pooled.url}/api/blog/series`);
+      expect(queued.status).toBe(504);
+      expect(Date.now() - started).toBeLessThan(UPSTREAM_TIMEOUT_MS + 1_000);
+      expect(JSON.parse(queued.text)).toMatchObject({ status: 504, detail: `the blog service did not answer within ${UPSTREAM_TIMEOUT_MS} ms` });
+      drip.abort();
+      // It never reached the instance: no failure is held against it, and the next request goes through.
+      await waitUntil('blog answering again', 5_000, async () => {
+        const { status } = await raw(`${pooled.url}/api/blog/series`);
+        if (status !== 200) throw new Error(`answered ${status}`);
+      });
+      const listing = (await (await fetch(`${pooled.adminUrl}/upstreams`)).json()) as { services: { service: string; breaker: string; instances: { state: string; failures: number }[] }[] };
+      expect(listing.services.find((s) => s.service === 'blog')).toMatchObject({ breaker: 'closed', instances: [{ state: 'up', failures: 0 }] });
+    } finally {
+      drip.abort();
+      await pooled.stop();
+    }
+  });
+});
+
+describe('request headers', () => {
+  it('answers requests sent with Expect: 100-continue normally, reading their bodies, and the breaker stays closed', async () => {
+    // Eight: more than the breaker's five failures, as curl and .NET clients send it.
+    for (let i = 0; i < 8; i++) {
+      const res = await raw(`${gateway.url}/api/webtoon/series`, { headers: { expect: '100-continue' } });
+      expect(res.status, `GET ${i}`).toBe(200);
+      expect((JSON.parse(res.text) as Echo).headers.expect).toBeUndefined();
+    }
+    for (let i = 0; i < 3; i++) {
+      const body = JSON.stringify({ email: `reader-${i}@example.com` });
+      const res = await raw(`${gateway.url}/api/auth/register`, {
+        method: 'POST',
+        headers: { expect: '100-continue', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        body,
+      });
+      expect(res.status, `POST ${i}`).toBe(200);
+      expect(res.continued).toBe(true);
+      expect((JSON.parse(res.text) as Echo).bytes).toBe(Buffer.byteLength(body));
+    }
+    // Refused before the proxy: no 100 Continue, so the body is never sent.
+    const refused = await raw(`${gateway.url}/api/news/articles`, { method: 'POST', headers: { expect: '100-continue', 'content-length': '2' }, body: '{}' });
+    expect(refused.status).toBe(401);
+    expect(refused.continued).toBe(false);
+    expect((await get('/api/webtoon/series')).status).toBe(200);
+    expect(await breakers(gateway.adminUrl)).toMatchObject({ webtoon: 'closed', auth: 'closed', news: 'closed' });
+  });
+
+  it('answers any other Expect with a 417 problem naming the header, and opens no breaker', async () => {
+    for (let i = 0; i < 6; i++) {
+      const res = await raw(`${gateway.url}/api/webtoon/series`, { headers: { expect: 'something-else' } });
+      expect(res.status).toBe(417);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(res.text)).toMatchObject({ status: 417, detail: expect.stringMatching(/^header\.expect: "something-else"/) });
+    }
+    expect((await get('/api/webtoon/series')).status).toBe(200);
+    expect((await breakers(gateway.adminUrl)).webtoon).toBe('closed');
+  });
+
+  it('forwards no hop-by-hop header, nor those Connection names', async () => {
+    const res = await raw(`${gateway.url}/api/webtoon/series`, {
+      headers: {
+        connection: 'keep-alive, x-hop-secret',
+        'x-hop-secret': 'for the next hop only',
+        'keep-alive': 'timeout=5',
+        'proxy-connection': 'keep-alive',
+        'proxy-authorization': 'Basic cHJveHk6c2VjcmV0',
+        te: 'trailers',
+        'x-kept': 'yes',
+      },
+    });
+    expect(res.status).toBe(200);
+    const seen = (JSON.parse(res.text) as Echo).headers;
+    for (const name of ['x-hop-secret', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'expect']) expect(seen[name], name).toBeUndefined();
+    expect(seen['x-kept']).toBe('yes');
   });
 });
 
@@ -303,12 +422,23 @@ describe('instances and failures', () => {
 
 describe('metrics', () => {
   const scrape = async (): Promise<{ text: string; samples: Sample[] }> => {
-    const res = await fetch(`${gateway.url}/metrics`);
+    const res = await fetch(gateway.metricsUrl);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
     return { text, samples: parseExposition(text) };
   };
+
+  it('serves /metrics on the internal port only: the public port answers it with a 404 problem', async () => {
+    const outside = await get('/metrics');
+    expect(outside.status).toBe(404);
+    expect(outside.headers.get('content-type')).toBe('application/problem+json');
+    expect(await outside.text()).not.toContain('portal_gateway');
+    const inside = await fetch(gateway.metricsUrl);
+    expect(inside.status).toBe(200);
+    expect(await inside.text()).toContain('portal_gateway_requests_total');
+    expect((await fetch(gateway.metricsUrl.replace(/\/metrics$/, '/upstreams'))).status).toBe(404);
+  });
 
   it('counts requests by route, upstream, instance and status, and times them, with no ids or paths in labels', async () => {
     const before = (await scrape()).samples;
@@ -377,6 +507,53 @@ describe('rate limit', () => {
       expect(statuses[4]).toBe(429);
       expect(Number(last?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(await last?.json()).toMatchObject({ status: 429, title: 'Too Many Requests' });
+      // No proxy is trusted (TRUSTED_PROXY_HOPS=0): a made-up X-Forwarded-For buys no fresh budget.
+      const spoofed = await fetch(`${limited.url}/api/webtoon/series`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expect(spoofed.status).toBe(429);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('behind a trusted proxy, keys on the address it saw: two clients, two budgets; a malformed header falls back to the proxy\'s', async () => {
+    const behindIngress = await startGatewayProcess({
+      WEBTOON_URLS: (webtoon[0] as ServiceProcess).url,
+      RATE_LIMIT_PER_SECOND: '0.1',
+      RATE_LIMIT_BURST: '3',
+      TRUSTED_PROXY_HOPS: '1',
+    });
+    try {
+      const from = async (forwardedFor?: string) =>
+        (await fetch(`${behindIngress.url}/api/webtoon/series`, { headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } })).status;
+      // What the client sent comes first; the last entry is the one the proxy added, the only one believed.
+      const first = [];
+      for (let i = 0; i < 4; i++) first.push(await from(`198.51.100.${i}, 203.0.113.1`));
+      expect(first).toEqual([200, 200, 200, 429]);
+      expect(await from('203.0.113.2')).toBe(200);
+      expect(await from('2001:db8::2')).toBe(200);
+      // Not an address, empty, nothing: the peer's budget (the proxy's), one for all of them.
+      const malformed = [];
+      for (const header of ['not-an-ip', '', ' , ,', '203.0.113.1, [::1]:80', undefined]) malformed.push(await from(header));
+      expect(malformed).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      await behindIngress.stop();
+    }
+  });
+
+  it('gives a signed-in user a budget of their own, apart from their address\'s', async () => {
+    const limited = await startGatewayProcess({ WEBTOON_URLS: (webtoon[0] as ServiceProcess).url, AUTH_JWKS_URL: jwksUrl, RATE_LIMIT_PER_SECOND: '0.1', RATE_LIMIT_BURST: '3' });
+    try {
+      const status = async (headers: Record<string, string> = {}) => (await fetch(`${limited.url}/api/webtoon/series`, { headers })).status;
+      const anonymous = [];
+      for (let i = 0; i < 4; i++) anonymous.push(await status());
+      expect(anonymous).toEqual([200, 200, 200, 429]);
+      const token = { authorization: `Bearer ${await sign()}` };
+      const signedIn = [];
+      for (let i = 0; i < 4; i++) signedIn.push(await status(token));
+      expect(signedIn).toEqual([200, 200, 200, 429]);
+      // A bad token buys nothing: refused before the rate limit is asked.
+      expect(await status({ authorization: 'Bearer not.a.token' })).toBe(401);
+      expect(await status()).toBe(429);
     } finally {
       await limited.stop();
     }

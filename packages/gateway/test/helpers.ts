@@ -18,17 +18,20 @@ export const startUpstream = (instance: string, env: Record<string, string> = {}
 
 export interface GatewayProcess extends ServiceProcess {
   readonly adminUrl: string;
+  /** The internal port's GET /metrics, in full. */
+  readonly metricsUrl: string;
 }
 
 /** The gateway as a process, the way its app runs it, with `env` on top of quiet defaults. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const gateway = await startProcess(fixture('gateway.mjs'), {
-    env: { PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: { PORT: '0', ADMIN_PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     timeoutMs: 30_000,
   });
   const admin = /admin (http:\/\/\S+?),/.exec(gateway.output())?.[1];
-  if (!admin) throw new Error(`no admin address in the ready line:\n${gateway.output()}`);
-  return Object.assign(gateway, { adminUrl: admin });
+  const metrics = /metrics (http:\/\/\S+?),/.exec(gateway.output())?.[1];
+  if (!admin || !metrics) throw new Error(`no admin or metrics address in the ready line:\n${gateway.output()}`);
+  return Object.assign(gateway, { adminUrl: admin, metricsUrl: metrics });
 }
 
 /** Runs `work` from `workers` loops at once until `ms` have passed; returns each status seen. */

@@ -36,7 +36,7 @@ export function freePort(): Promise<number> {
 function baseEnv(): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (/^(DATABASE_URL|DATA_DIR|FAULT_INJECTION|PORT|HOST|ADMIN_PORT)$|_DATABASE_URL$|_URLS$|_DNS$/.test(key)) delete env[key];
+    if (/^(DATABASE_URL|DATA_DIR|FAULT_INJECTION|PORT|HOST|ADMIN_PORT|METRICS_PORT)$|_DATABASE_URL$|_URLS$|_DNS$/.test(key)) delete env[key];
   }
   // KAFKA_BROKERS stays: with it, the services talk over Kafka.
   return { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'true' };
@@ -171,7 +171,7 @@ class ServicesStack extends ProcessStack {
   private webtoonPorts: number[];
 
   constructor(
-    private readonly ports: Record<Service | 'gateway' | 'admin', number>,
+    private readonly ports: Record<Service | 'gateway' | 'admin' | 'metrics', number>,
     startupMs: number,
   ) {
     super(`http://127.0.0.1:${ports.gateway}`, startupMs);
@@ -189,6 +189,7 @@ class ServicesStack extends ProcessStack {
     return {
       ...this.serviceEnv(this.ports.gateway),
       ADMIN_PORT: String(this.ports.admin),
+      METRICS_PORT: String(this.ports.metrics),
       ...urls,
       // Every request comes from one client address here; the per-address limit would measure itself.
       RATE_LIMIT_PER_SECOND: '10000000',
@@ -201,7 +202,7 @@ class ServicesStack extends ProcessStack {
   }
 
   static async start(): Promise<ServicesStack> {
-    const names = [...SERVICES, 'gateway', 'admin'] as const;
+    const names = [...SERVICES, 'gateway', 'admin', 'metrics'] as const;
     const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()] as const))) as Record<(typeof names)[number], number>;
     const began = performance.now();
     const stack = new ServicesStack(ports, 0);
