@@ -6,7 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { z } from 'zod';
 import { ConfigError, flag, loadConfig, port, runProcess } from '@portal/config';
 import type { EventBus } from '@portal/contracts';
-import { migrate, openDatabase } from '@portal/db';
+import { DEFAULT_TIMEOUTS, isUnavailable, migrate, openDatabase } from '@portal/db';
 import type { Database } from '@portal/db';
 import { MESSAGING_MIGRATION, OutboxRelay } from '@portal/event-bus';
 import { KafkaEventBus } from '@portal/event-bus/kafka';
@@ -17,7 +17,7 @@ import { createLogger, metrics } from '@portal/observability';
 import type { Logger } from '@portal/observability';
 import type { DomainContext, DomainDefinition, DomainName } from './domain.js';
 import { FAULTS, withFault } from './faults.js';
-import { StartingServer, isUnreachable, untilReachable } from './startup.js';
+import { StartingServer, untilReachable } from './startup.js';
 
 export interface HostOptions {
   /** The process's name in logs: a domain's name, or 'monolith'. */
@@ -56,6 +56,8 @@ const databaseVar = (name: DomainName) => `${name.toUpperCase()}_DATABASE_URL`;
  */
 export const DEFAULT_BODY_LIMIT_BYTES = 1_048_576;
 
+const milliseconds = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
+
 function hostConfig(options: HostOptions) {
   const env = options.env ?? process.env;
   const single = options.domains.length === 1;
@@ -70,6 +72,11 @@ function hostConfig(options: HostOptions) {
       DATABASE_URL: z.url().optional(),
       ...urls,
       DATA_DIR: z.string().min(1).optional(),
+      // Bounds on every PostgreSQL session (not the embedded databases).
+      DB_STATEMENT_TIMEOUT_MS: milliseconds(DEFAULT_TIMEOUTS.statementMs),
+      DB_LOCK_TIMEOUT_MS: milliseconds(DEFAULT_TIMEOUTS.lockMs),
+      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: milliseconds(DEFAULT_TIMEOUTS.idleInTransactionMs),
+      DB_CONNECT_TIMEOUT_MS: milliseconds(DEFAULT_TIMEOUTS.connectMs),
       SEED_DEMO_DATA: flag(true),
       LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
       BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(DEFAULT_BODY_LIMIT_BYTES),
@@ -137,7 +144,17 @@ export async function startHost(options: HostOptions): Promise<Host> {
   try {
     for (const domain of options.domains) {
       const url = config.databaseUrl(domain.name);
-      const database = await openDatabase({ url, dataDir: url ? undefined : config.DATA_DIR && `${config.DATA_DIR}/${domain.name}` });
+      const database = await openDatabase({
+        url,
+        dataDir: url ? undefined : config.DATA_DIR && `${config.DATA_DIR}/${domain.name}`,
+        timeouts: {
+          statementMs: config.DB_STATEMENT_TIMEOUT_MS,
+          lockMs: config.DB_LOCK_TIMEOUT_MS,
+          idleInTransactionMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          connectMs: config.DB_CONNECT_TIMEOUT_MS,
+        },
+        onConnectionLost: (error) => logger.warn('database connection lost', { domain: domain.name, error: error.message }),
+      });
       databases.set(domain.name, database);
       // Every domain's database has the outbox and inbox, so one relay and one
       // once-only mechanism serve all of them.
@@ -145,7 +162,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         ? domain.migrations
         : [MESSAGING_MIGRATION, ...domain.migrations];
       const where = url ? `PostgreSQL (${domain.name} database at ${new URL(url).host})` : `${domain.name} database`;
-      const applied = await untilReachable(where, { ...wait, transient: isUnreachable }, () => migrate(database, migrations));
+      const applied = await untilReachable(where, { ...wait, transient: isUnavailable }, () => migrate(database, migrations));
       if (applied.length > 0) logger.info('migrations applied', { domain: domain.name, applied });
     }
   } catch (error) {
@@ -211,7 +228,11 @@ export async function startHost(options: HostOptions): Promise<Host> {
   @Module({ imports: [HealthModule.register(checks), ...modules] })
   class HostModule {}
 
-  const { app, routes } = await createHttpApp(HostModule, { logger, bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  const { app, routes } = await createHttpApp(HostModule, {
+    logger,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    unavailable: (error) => (isUnavailable(error) ? 'database unavailable' : undefined),
+  });
   try {
     // kafkajs retries on its own for a while, then gives up; this keeps trying within the bound.
     await (kafka ? untilReachable(`Kafka (${brokers?.join(', ')})`, wait, () => bus.start()) : bus.start());

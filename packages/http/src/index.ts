@@ -1,5 +1,6 @@
 export { createHttpApp } from './app.js';
 export type { HttpApp, HttpAppOptions, RegisteredRoute } from './app.js';
+export type { Unavailable } from './filter.js';
 export { AuthGuard, CurrentUser, TOKEN, TOKEN_VERIFIER, jwksVerifier, keySetVerifier } from './auth.js';
 export type { AuthenticatedUser, TokenVerifier } from './auth.js';
 export { badCursor, decodeCursor, encodeCursor, pageOf, timeIdCursor } from './cursor.js';
