@@ -40,6 +40,7 @@ export class KafkaEventBus implements EventBus {
   private lagTimer: NodeJS.Timeout | undefined;
   private lagAdmin: Admin | undefined;
   private lagRun: Promise<void> | undefined;
+  private pinging: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaEventBusOptions) {
     this.kafka = new Kafka({
@@ -176,9 +177,18 @@ export class KafkaEventBus implements EventBus {
     await this.producer?.disconnect();
   }
 
-  /** Resolves when the cluster answers: for readiness checks. */
-  async ping(): Promise<void> {
-    const admin = this.kafka.admin();
+  /**
+   * Resolves when the cluster answers: for health checks. No retries (a probe
+   * asks again soon enough), and probes that come while one runs share it, so
+   * an outage does not pile up clients that keep trying.
+   */
+  ping(): Promise<void> {
+    this.pinging ??= this.pingOnce().finally(() => (this.pinging = undefined));
+    return this.pinging;
+  }
+
+  private async pingOnce(): Promise<void> {
+    const admin = this.kafka.admin({ retry: { retries: 0 } });
     await admin.connect();
     try {
       await admin.describeCluster();

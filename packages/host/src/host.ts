@@ -209,7 +209,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
     modules.push(domain.module(context), openApiModule(domain));
     checks[`${domain.name}-database`] = async () => void (await database.query('SELECT 1'));
   }
-  if (kafka) checks.kafka = () => kafka.ping();
+  // Not a readiness check: without the broker an instance still serves its
+  // reads and writes (the outbox keeps their events until Kafka is back), and
+  // taking every pod out of its Service would take auth's key set with it.
+  const optional: Record<string, ReadinessCheck> = kafka ? { kafka: () => kafka.ping() } : {};
   // Sampled when Prometheus scrapes (every 15 s or so): one count over the
   // outbox's pending index per module, which is cheaper than a timer that
   // runs whether anybody looks or not, and never older than the scrape.
@@ -225,7 +228,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     );
   });
 
-  @Module({ imports: [HealthModule.register(checks), ...modules] })
+  @Module({ imports: [HealthModule.register(checks, optional), ...modules] })
   class HostModule {}
 
   const { app, routes } = await createHttpApp(HostModule, {

@@ -3,18 +3,20 @@ import { Body, Controller, Get, Inject, Module, Post } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MESSAGING_MIGRATION } from '@portal/event-bus';
+import { createEvent } from '@portal/contracts';
+import { MESSAGING_MIGRATION, appendToOutbox } from '@portal/event-bus';
 import type { DomainContext, DomainDefinition, Host } from '@portal/host';
-import { startTestHost } from '@portal/host/testing';
-import { createDatabase, startPostgres, waitUntil } from '@portal/testing';
-import type { PostgresServer } from '@portal/testing';
+import { readOutbox, startTestHost } from '@portal/host/testing';
+import { createDatabase, startKafka, startPostgres, waitUntil } from '@portal/testing';
+import type { KafkaServer, PostgresServer } from '@portal/testing';
 
 // A small domain that reads with one statement and writes in a transaction of
-// several, as the real ones do.
+// several with an event, as the real ones do.
 const CONTEXT = Symbol('CONTEXT');
 const NewNote = z.object({ text: z.string().min(1) });
+const AUTHOR = '5a0c6e9e-1b2d-4c3e-8f4a-9b8c7d6e5f40';
 
-@Controller('api/notes')
+@Controller('api/blog/notes')
 class NotesController {
   constructor(@Inject(CONTEXT) private readonly context: DomainContext) {}
 
@@ -24,7 +26,9 @@ class NotesController {
     await this.context.database.transaction(async (tx) => {
       await tx.query('INSERT INTO notes (id, text) VALUES ($1, $2)', [id, body.text]);
       await tx.query('UPDATE notes SET text = text WHERE id = $1', [id]);
+      await appendToOutbox(tx, [createEvent('post.created', { postId: id, authorId: AUTHOR, title: body.text }, { aggregateId: id, traceId: 't' })]);
     });
+    this.context.outbox.nudge();
     return { id };
   }
 
@@ -36,7 +40,7 @@ class NotesController {
 }
 
 const notes: DomainDefinition = {
-  name: 'news',
+  name: 'blog',
   migrations: [MESSAGING_MIGRATION, { id: '001_notes', sql: 'CREATE TABLE notes (id uuid PRIMARY KEY, text text NOT NULL)' }],
   api: { info: { title: 'notes', version: '1' }, routes: [] },
   module: (context): DynamicModule => {
@@ -57,7 +61,7 @@ interface Answer {
 
 async function send(url: string, method: 'GET' | 'POST'): Promise<Answer> {
   try {
-    const res = await fetch(`${url}/api/notes${method === 'GET' ? '/count' : ''}`, {
+    const res = await fetch(`${url}/api/blog/notes${method === 'GET' ? '/count' : ''}`, {
       method,
       headers: { 'content-type': 'application/json' },
       body: method === 'POST' ? JSON.stringify({ text: 'kept' }) : undefined,
@@ -123,7 +127,55 @@ describe('a service while its PostgreSQL restarts under load', () => {
     expect((await fetch(`${host.url}/health/ready`)).status).toBe(200);
     // Every write answered 201 is there (a 503 may or may not have committed: the client retries it).
     const written = [...answers, ...after].filter((a) => a.status === 201).map((a) => a.id);
-    const { rows } = await host.databases.get('news')!.query<{ id: string }>('SELECT id FROM notes WHERE id = ANY($1::uuid[])', [written]);
+    const { rows } = await host.databases.get('blog')!.query<{ id: string }>('SELECT id FROM notes WHERE id = ANY($1::uuid[])', [written]);
     expect(rows).toHaveLength(written.length);
+  });
+});
+
+describe('a service while Kafka is down', () => {
+  let kafka: KafkaServer;
+  let server: PostgresServer;
+  let host: Host;
+  beforeAll(async () => {
+    [kafka, server] = await Promise.all([startKafka(), startPostgres()]);
+    host = await startTestHost([notes], { DATABASE_URL: await createDatabase(server, 'notes'), KAFKA_BROKERS: kafka.brokers.join(','), LOG_LEVEL: 'error' });
+  }, 300_000);
+  afterAll(async () => {
+    await host?.close();
+    await Promise.all([kafka?.close(), server?.close()]);
+  });
+
+  const readiness = async () => {
+    const res = await fetch(`${host.url}/health/ready`);
+    return { status: res.status, body: (await res.json()) as { status: string; optional?: { kafka?: string } } };
+  };
+
+  it('stays ready (degraded, saying why) and keeps taking writes, whose events go out once the broker is back', { timeout: 300_000 }, async () => {
+    expect(await readiness()).toEqual({ status: 200, body: { status: 'ok', checks: { 'blog-database': 'ok' }, optional: { kafka: 'ok' } } });
+    await kafka.stopBroker();
+    const statuses: number[] = [];
+    try {
+      const down = await waitUntil('readiness to notice the broker is gone', 30_000, async () => {
+        const answer = await readiness();
+        statuses.push(answer.status);
+        if (answer.body.status !== 'degraded') throw new Error(JSON.stringify(answer.body));
+        return answer.body;
+      });
+      expect(down.optional?.kafka).not.toBe('ok');
+      const written = await send(host.url, 'POST');
+      expect(written.status).toBe(201);
+      statuses.push((await readiness()).status);
+      expect(new Set(statuses)).toEqual(new Set([200]));
+    } finally {
+      await kafka.startBroker();
+    }
+    await waitUntil('readiness ok again', 60_000, async () => {
+      const answer = await readiness();
+      if (answer.body.status !== 'ok') throw new Error(JSON.stringify(answer.body));
+    });
+    await waitUntil('the event written meanwhile published', 120_000, async () => {
+      const pending = (await readOutbox(host.databases.get('blog')!)).filter((row) => row.publishedAt === null);
+      if (pending.length > 0) throw new Error(`${pending.length} events wait`);
+    });
   });
 });
