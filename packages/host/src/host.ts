@@ -11,7 +11,7 @@ import type { Database } from '@portal/db';
 import { MESSAGING_MIGRATION, OutboxRelay } from '@portal/event-bus';
 import { KafkaEventBus } from '@portal/event-bus/kafka';
 import { InMemoryEventBus } from '@portal/event-bus/memory';
-import { HealthModule, createHttpApp, jwksVerifier, openApiDocument } from '@portal/http';
+import { DEFAULT_JWKS_STALE_MAX_MS, HealthModule, createHttpApp, jwksVerifier, openApiDocument } from '@portal/http';
 import type { ReadinessCheck, RegisteredRoute } from '@portal/http';
 import { createLogger, metrics } from '@portal/observability';
 import type { Logger } from '@portal/observability';
@@ -81,6 +81,8 @@ function hostConfig(options: HostOptions) {
       LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
       BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(DEFAULT_BODY_LIMIT_BYTES),
       AUTH_JWKS_URL: z.url().default('http://localhost:3005/api/auth/.well-known/jwks.json'),
+      // How long the last key set fetched keeps verifying tokens while auth's cannot be fetched.
+      JWKS_STALE_MAX_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_JWKS_STALE_MAX_MS),
       FAULT_INJECTION: z.enum(FAULTS).optional(),
       // How long start-up waits for PostgreSQL and Kafka to answer before giving up.
       STARTUP_WAIT_SECONDS: z.coerce.number().int().min(0).max(3_600).default(180),
@@ -189,7 +191,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   const issuer = options.domains.find((d) => d.localVerifier);
   const verifier = issuer?.localVerifier
     ? await issuer.localVerifier(databases.get(issuer.name) as Database)
-    : jwksVerifier(config.AUTH_JWKS_URL);
+    : jwksVerifier(config.AUTH_JWKS_URL, { staleMaxMs: config.JWKS_STALE_MAX_MS });
   const relays = new Map<DomainName, OutboxRelay>();
   const modules: DynamicModule[] = [];
   const checks: Record<string, ReadinessCheck> = {};
