@@ -214,7 +214,18 @@ export async function startHost(options: HostOptions): Promise<Host> {
   // Not a readiness check: without the broker an instance still serves its
   // reads and writes (the outbox keeps their events until Kafka is back), and
   // taking every pod out of its Service would take auth's key set with it.
-  const optional: Record<string, ReadinessCheck> = kafka ? { kafka: () => kafka.ping() } : {};
+  const optional: Record<string, ReadinessCheck> = kafka
+    ? {
+        kafka: () => kafka.ping(),
+        // Partitions held by an event waiting for its database: why consumer lag grows.
+        consumers: async () => {
+          const stalls = kafka.stalls();
+          if (stalls.length > 0) {
+            throw new Error(stalls.map((s) => `${s.group} ${s.topic}/${s.partition} at ${s.offset} waits since ${s.since.toISOString()}: ${s.error}`).join('; '));
+          }
+        },
+      }
+    : {};
   // Sampled when Prometheus scrapes (every 15 s or so): one count over the
   // outbox's pending index per module, which is cheaper than a timer that
   // runs whether anybody looks or not, and never older than the scrape.

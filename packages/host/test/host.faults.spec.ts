@@ -151,7 +151,7 @@ describe('a service while Kafka is down', () => {
   };
 
   it('stays ready (degraded, saying why) and keeps taking writes, whose events go out once the broker is back', { timeout: 300_000 }, async () => {
-    expect(await readiness()).toEqual({ status: 200, body: { status: 'ok', checks: { 'blog-database': 'ok' }, optional: { kafka: 'ok' } } });
+    expect(await readiness()).toEqual({ status: 200, body: { status: 'ok', checks: { 'blog-database': 'ok' }, optional: { kafka: 'ok', consumers: 'ok' } } });
     await kafka.stopBroker();
     const statuses: number[] = [];
     try {
