@@ -82,10 +82,14 @@ describe('a service while its PostgreSQL restarts under load', () => {
     server = await startPostgres();
     host = await startTestHost([notes], { DATABASE_URL: await createDatabase(server, 'notes'), LOG_LEVEL: 'error' });
   }, 120_000);
+  // The container goes even when the host fails to close (a failed test can leave the database stopped).
   afterAll(async () => {
-    await host?.close();
-    await server?.close();
-  });
+    try {
+      await host?.close();
+    } finally {
+      await server?.close();
+    }
+  }, 60_000);
 
   it('stays up, answers 503 with Retry-After while the database is away, and serves again after', { timeout: 180_000 }, async () => {
     const answers: Answer[] = [];
@@ -141,9 +145,12 @@ describe('a service while Kafka is down', () => {
     host = await startTestHost([notes], { DATABASE_URL: await createDatabase(server, 'notes'), KAFKA_BROKERS: kafka.brokers.join(','), LOG_LEVEL: 'error' });
   }, 300_000);
   afterAll(async () => {
-    await host?.close();
-    await Promise.all([kafka?.close(), server?.close()]);
-  });
+    try {
+      await host?.close();
+    } finally {
+      await Promise.all([kafka?.close(), server?.close()]);
+    }
+  }, 60_000);
 
   const readiness = async () => {
     const res = await fetch(`${host.url}/health/ready`);
