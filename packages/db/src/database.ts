@@ -28,7 +28,25 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** Connections to a server. */
   poolSize?: number;
+  /** Bounds on a server's connections; DEFAULT_TIMEOUTS where unset. */
+  timeouts?: Partial<DatabaseTimeouts> | undefined;
+  /** Hears about connections lost while idle or checked out (the pool replaces them); a JSON line on stderr by default. */
+  onConnectionLost?: ((error: Error) => void) | undefined;
 }
+
+/** Milliseconds; PostgreSQL applies the first three to every session of the pool. */
+export interface DatabaseTimeouts {
+  /** A statement running longer is cancelled (57014). */
+  readonly statementMs: number;
+  /** A statement waiting longer for a lock gives up (55P03). */
+  readonly lockMs: number;
+  /** A transaction left idle longer is ended and its connection closed (25P03): its locks go with it. */
+  readonly idleInTransactionMs: number;
+  /** Opening a connection taking longer fails, rather than making a request wait for a server that does not answer. */
+  readonly connectMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: DatabaseTimeouts = { statementMs: 5_000, lockMs: 2_000, idleInTransactionMs: 10_000, connectMs: 5_000 };
 
 const INT8 = 20;
 
@@ -38,17 +56,25 @@ const INT8 = 20;
  * domain code and its tests cannot tell them apart.
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
-  return options.url ? openServer(options.url, options.poolSize ?? 10) : openEmbedded(options.dataDir);
+  if (!options.url) return openEmbedded(options.dataDir);
+  const lost = options.onConnectionLost ?? ((error) => console.error(JSON.stringify({ level: 'warn', msg: 'database connection lost', error: error.message })));
+  return openServer(options.url, options.poolSize ?? 10, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, lost);
 }
 
-function openServer(url: string, max: number): Database {
+function openServer(url: string, max: number, timeouts: DatabaseTimeouts, lost: (error: Error) => void): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    // Sent with every new session, so they hold whoever runs the statement.
+    statement_timeout: timeouts.statementMs,
+    lock_timeout: timeouts.lockMs,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    connectionTimeoutMillis: timeouts.connectMs,
     types: { getTypeParser: (oid, format) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) },
   });
-  // An idle connection that the server drops must not crash the process.
-  pool.on('error', (error) => console.error(JSON.stringify({ level: 'warn', msg: 'idle database connection lost', error: error.message })));
+  // A connection the server drops (a restart, a failover) emits 'error'; with
+  // no listener that would crash the process. The pool listens on idle ones.
+  pool.on('error', lost);
   const query: Queryable['query'] = async (sql, params) => {
     const result = await pool.query(sql, params as unknown[] | undefined);
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
@@ -59,6 +85,15 @@ function openServer(url: string, max: number): Database {
     exec: async (sql) => void (await pool.query(sql)),
     async transaction(work) {
       const client = await pool.connect();
+      // A checked-out connection has no pool listener: one lost between two
+      // statements (while `work` awaits something else) is heard here, and
+      // the connection is destroyed on release instead of going back to the pool.
+      let broken: Error | undefined;
+      const onError = (error: Error) => {
+        broken ??= error;
+        lost(error);
+      };
+      client.on('error', onError);
       const tx: Queryable = {
         query: async (sql, params) => {
           const result = await client.query(sql, params as unknown[] | undefined);
@@ -72,10 +107,11 @@ function openServer(url: string, max: number): Database {
         await client.query('COMMIT');
         return value;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!broken) await client.query('ROLLBACK').catch((rollback: unknown) => (broken = rollback instanceof Error ? rollback : new Error(String(rollback))));
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     },
     close: () => pool.end(),
@@ -133,6 +169,30 @@ async function openEmbedded(dataDir: string | undefined): Promise<Database> {
 /** PGlite reports affectedRows 0 for a SELECT; count its rows instead, as pg does. */
 function embeddedResult(result: { rows: unknown[]; affectedRows?: number }) {
   return { rows: result.rows as never[], rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
+}
+
+// SQLSTATEs after which the same request may succeed later: the connection
+// failed (class 08), the server is shutting down, restarting or starting
+// (57P01-57P03), too busy (53300), or one of DatabaseTimeouts ran out (57014
+// statement, 55P03 lock, 25P03 idle in transaction).
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '55P03', '25P03']);
+// The same from the socket or from pg itself, which reports a lost connection by message only.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|timeout expired|not queryable/i;
+
+/**
+ * True when the database could not answer now, rather than refusing what was
+ * asked: unreachable, restarting, overloaded or out of time. Worth trying
+ * again later; the error carries nothing wrong with the request.
+ */
+export function isUnavailable(error: unknown): boolean {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_STATES.has(code) || UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (e instanceof AggregateError && e.errors.some(isUnavailable)) return true;
+    if (e instanceof Error && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+  }
+  return false;
 }
 
 /** True for PostgreSQL's unique_violation (23505), from either kind. */

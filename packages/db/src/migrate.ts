@@ -16,6 +16,9 @@ export async function migrate(db: Database, migrations: readonly Migration[]): P
   if (new Set(ids).size !== ids.length) throw new Error(`duplicate migration ids: ${ids.join(', ')}`);
   // DDL is transactional in PostgreSQL: all pending steps apply together or not at all.
   return db.transaction(async (tx) => {
+    // A migration may rightly take longer than a request's bounds (an index on
+    // a big table), and a replica waits here for another's migrations.
+    await tx.exec('SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock(7210417)');
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       id text PRIMARY KEY,

@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { ContractViolation, EVENTS, TOPICS, deadLetterTopic, parseEvent } from '@portal/contracts';
 import type { AnyDomainEvent, EventBus, Subscription } from '@portal/contracts';
+import { isUnavailable } from '@portal/db';
 import type { Logger } from '@portal/observability';
 import { metrics, withLogContext } from '@portal/observability';
 
@@ -13,9 +14,9 @@ export interface KafkaEventBusOptions {
   /** Partitions of each topic this bus creates. */
   readonly partitions?: number;
   readonly replicationFactor?: number;
-  /** Handler attempts after the first before an event is dead-lettered. */
+  /** Handler attempts after the first before an event is dead-lettered (failures that waiting can fix do not count). */
   readonly retries?: number;
-  /** First retry delay; doubles each attempt. */
+  /** First retry delay; doubles each attempt, up to MAX_BACKOFF_MS while waiting on a dependency. */
   readonly backoffMs?: number;
   /** How often consumer lag is measured for portal_consumer_lag (default 10 s); 0 turns it off. */
   readonly lagIntervalMs?: number;
@@ -23,13 +24,28 @@ export interface KafkaEventBusOptions {
 
 /** A lag measurement that takes longer is abandoned; the gauges keep their last values. */
 const LAG_TIMEOUT_MS = 5_000;
+/** The longest wait between two attempts at an event whose dependency is down; well within the group's session timeout (30 s). */
+const MAX_BACKOFF_MS = 5_000;
+
+/** A partition held up by an event whose handler waits on a dependency that is down. */
+export interface StalledPartition {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly since: Date;
+  readonly error: string;
+}
 
 /**
  * The event bus between services. Producing is idempotent with acks from all
  * in-sync replicas, keyed by aggregate id. Each subscription is a consumer
  * group; an event that does not match its contract, or whose handler keeps
  * failing, goes to the group's dead-letter topic with the error and its
- * origin in headers, and the group moves on.
+ * origin in headers, and the group moves on. A handler failing because its
+ * database cannot answer (isUnavailable) is retried for as long as that
+ * lasts, holding its partition: the event can succeed later, and dead-letting
+ * it would lose its effect.
  */
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
@@ -40,6 +56,9 @@ export class KafkaEventBus implements EventBus {
   private lagTimer: NodeJS.Timeout | undefined;
   private lagAdmin: Admin | undefined;
   private lagRun: Promise<void> | undefined;
+  private pinging: Promise<void> | undefined;
+  private readonly stalled = new Map<string, StalledPartition>();
+  private readonly stopping = Promise.withResolvers<void>();
 
   constructor(private readonly options: KafkaEventBusOptions) {
     this.kafka = new Kafka({
@@ -77,7 +96,7 @@ export class KafkaEventBus implements EventBus {
           // Partitions are independent (order only matters within one), so
           // each is worked on at once; within a partition events stay in order.
           partitionsConsumedConcurrently: this.options.partitions ?? 3,
-          eachMessage: ({ topic, partition, message }) => this.consume(subscription, topic, partition, message),
+          eachMessage: ({ topic, partition, message, heartbeat }) => this.consume(subscription, topic, partition, message, heartbeat),
         });
       }
     } catch (error) {
@@ -169,6 +188,7 @@ export class KafkaEventBus implements EventBus {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    this.stopping.resolve();
     clearInterval(this.lagTimer);
     await this.lagRun;
     await this.lagAdmin?.disconnect().catch(() => undefined);
@@ -176,9 +196,18 @@ export class KafkaEventBus implements EventBus {
     await this.producer?.disconnect();
   }
 
-  /** Resolves when the cluster answers: for readiness checks. */
-  async ping(): Promise<void> {
-    const admin = this.kafka.admin();
+  /**
+   * Resolves when the cluster answers: for health checks. No retries (a probe
+   * asks again soon enough), and probes that come while one runs share it, so
+   * an outage does not pile up clients that keep trying.
+   */
+  ping(): Promise<void> {
+    this.pinging ??= this.pingOnce().finally(() => (this.pinging = undefined));
+    return this.pinging;
+  }
+
+  private async pingOnce(): Promise<void> {
+    const admin = this.kafka.admin({ retry: { retries: 0 } });
     await admin.connect();
     try {
       await admin.describeCluster();
@@ -229,7 +258,12 @@ export class KafkaEventBus implements EventBus {
     }
   }
 
-  private async consume(subscription: Subscription, topic: string, partition: number, message: KafkaMessage): Promise<void> {
+  /** The partitions held up now by a dependency that is down: for health. */
+  stalls(): StalledPartition[] {
+    return [...this.stalled.values()];
+  }
+
+  private async consume(subscription: Subscription, topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
     let event: AnyDomainEvent;
     try {
       event = parseEvent(JSON.parse(message.value?.toString() ?? 'null'));
@@ -242,23 +276,44 @@ export class KafkaEventBus implements EventBus {
     if (!subscription.events.includes(event.name)) return;
     const retries = this.options.retries ?? 3;
     let delay = this.options.backoffMs ?? 100;
+    const key = `${subscription.group}/${topic}/${partition}`;
     await withLogContext({ eventId: event.id, requestId: event.traceId }, async () => {
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await subscription.handle(event);
-          return;
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          metrics().counter('portal_events_failed_total').inc({ group: subscription.group, event: event.name });
-          if (attempt >= retries) {
-            metrics().counter('portal_events_dead_lettered_total').inc({ group: subscription.group, reason: 'handler' });
-            await this.deadLetter(subscription, topic, partition, message, `handler: ${reason}`);
+      try {
+        for (let failed = 0; ; ) {
+          try {
+            await subscription.handle(event);
             return;
+          } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            metrics().counter('portal_events_failed_total').inc({ group: subscription.group, event: event.name });
+            const waiting = isUnavailable(error);
+            if (waiting) {
+              const since = this.stalled.get(key)?.since ?? new Date();
+              this.stalled.set(key, { group: subscription.group, topic, partition, offset: message.offset, since, error: reason });
+            } else if ((failed += 1) > retries) {
+              metrics().counter('portal_events_dead_lettered_total').inc({ group: subscription.group, reason: 'handler' });
+              await this.deadLetter(subscription, topic, partition, message, `handler: ${reason}`);
+              return;
+            }
+            this.options.logger.warn(waiting ? 'event handler waits for its database; retrying' : 'event handler failed; retrying', {
+              group: subscription.group,
+              event: event.name,
+              partition,
+              offset: message.offset,
+              error: reason,
+              retryInMs: delay,
+            });
+            await Promise.race([new Promise((resolve) => setTimeout(resolve, delay)), this.stopping.promise]);
+            // Left uncommitted: the next owner of the partition (this process restarted, or another) gets it again.
+            if (this.state === 'stopped') throw new Error(`stopping; ${event.name} ${event.id} is left for redelivery`, { cause: error });
+            // Keeps the group from deciding this member is gone while it waits;
+            // throws when the group rebalances, and the event goes to the partition's new owner.
+            await heartbeat();
+            delay = Math.min(delay * 2, MAX_BACKOFF_MS);
           }
-          this.options.logger.warn('event handler failed; retrying', { group: subscription.group, event: event.name, attempt: attempt + 1, error: reason });
-          await new Promise((resolve) => setTimeout(resolve, delay));
-          delay *= 2;
         }
+      } finally {
+        this.stalled.delete(key);
       }
     });
   }

@@ -43,6 +43,50 @@ describe('InMemoryEventBus', () => {
     expect(bus.deadLetters[0]?.event.aggregateId).toBe(uuid(1));
   });
 
+  it('waits for a database that cannot answer, past the retries, and dead-letters nothing', async () => {
+    const bus = new InMemoryEventBus({ retries: 2, backoffMs: 1 });
+    const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    let failures = 0;
+    const handled: string[] = [];
+    bus.subscribe({
+      group: 'patient',
+      events: ['post.created'],
+      handle: async (event: AnyDomainEvent) => {
+        // As pg fails while PostgreSQL restarts, ten times over: more than the retries allow.
+        if (event.aggregateId === uuid(1) && failures < 10) {
+          failures += 1;
+          throw refused();
+        }
+        handled.push(event.aggregateId);
+      },
+    });
+    await bus.start();
+    await bus.publish([posted(1), posted(2)]);
+    await bus.idle();
+    expect(failures).toBe(10);
+    expect(handled).toEqual([uuid(1), uuid(2)]);
+    expect(bus.deadLetters).toEqual([]);
+  });
+
+  it('stops promptly while a handler waits for its database', async () => {
+    const bus = new InMemoryEventBus({ backoffMs: 60_000 });
+    let attempts = 0;
+    bus.subscribe({
+      group: 'stuck',
+      events: ['post.created'],
+      handle: async () => {
+        attempts += 1;
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+    });
+    await bus.start();
+    await bus.publish([posted(1)]);
+    const began = Date.now();
+    await bus.stop();
+    expect(Date.now() - began).toBeLessThan(5_000);
+    expect(attempts).toBeGreaterThan(1);
+  });
+
   it('checks the contract on the way in', async () => {
     const bus = new InMemoryEventBus();
     const bad = { ...posted(1), payload: { postId: 'x' } } as unknown as AnyDomainEvent;

@@ -1,13 +1,14 @@
 import type { AnyDomainEvent, EventBus, Subscription } from '@portal/contracts';
 import { parseEvent } from '@portal/contracts';
+import { isUnavailable } from '@portal/db';
 import type { Logger } from '@portal/observability';
 import { metrics, withLogContext } from '@portal/observability';
 
 export interface InMemoryEventBusOptions {
   logger?: Logger;
-  /** Attempts after the first, before an event is dead-lettered. */
+  /** Attempts after the first, before an event is dead-lettered (failures that waiting can fix do not count). */
   retries?: number;
-  /** First retry delay; doubles with each attempt. */
+  /** First retry delay; doubles with each attempt, up to MAX_BACKOFF_MS while waiting on a dependency. */
   backoffMs?: number;
 }
 
@@ -16,6 +17,9 @@ export interface DeadLetter {
   readonly event: AnyDomainEvent;
   readonly error: string;
 }
+
+/** The longest wait between two attempts at an event whose database cannot answer. */
+const MAX_BACKOFF_MS = 5_000;
 
 interface Lane {
   readonly subscription: Subscription;
@@ -33,6 +37,8 @@ export class InMemoryEventBus implements EventBus {
   private readonly lanes: Lane[] = [];
   private readonly waiters = new Set<() => void>();
   private state: 'new' | 'started' | 'stopped' = 'new';
+  private readonly stopping = Promise.withResolvers<void>();
+  private stopRequested = false;
 
   constructor(private readonly options: InMemoryEventBusOptions = {}) {}
 
@@ -66,8 +72,18 @@ export class InMemoryEventBus implements EventBus {
   }
 
   async stop(): Promise<void> {
+    // Handlers waiting for their database give up now: nothing here outlives the process anyway.
+    this.stopRequested = true;
+    this.stopping.resolve();
     if (this.state === 'started') await this.idle();
     this.state = 'stopped';
+  }
+
+  /** Waits `ms`, or less if the bus stops meanwhile. */
+  private async pause(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, ms))), this.stopping.promise]);
+    clearTimeout(timer);
   }
 
   private isIdle(): boolean {
@@ -95,23 +111,30 @@ export class InMemoryEventBus implements EventBus {
     let delay = this.options.backoffMs ?? 20;
     // Every line about this delivery, the handler's own and the retries', carries the event id and the request that caused it.
     await withLogContext({ eventId: event.id, requestId: event.traceId }, async () => {
-      for (let attempt = 0; ; attempt += 1) {
+      for (let failed = 0; ; ) {
         try {
           await subscription.handle(event);
           return;
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           metrics().counter('portal_events_failed_total').inc({ group: subscription.group, event: event.name });
-          if (attempt >= retries) {
+          // A database that cannot answer now may answer later: wait for it (as the Kafka bus does) until the bus stops.
+          const waiting = isUnavailable(error) && !this.stopRequested;
+          if (!waiting && (failed += 1) > retries) {
             // Events here went through their contract when published; only a handler can fail one.
             metrics().counter('portal_events_dead_lettered_total').inc({ group: subscription.group, reason: 'handler' });
             this.deadLetters.push({ group: subscription.group, event, error: message });
             this.options.logger?.error('event dead-lettered', { group: subscription.group, event: event.name, error: message });
             return;
           }
-          this.options.logger?.warn('event handler failed; retrying', { group: subscription.group, event: event.name, attempt: attempt + 1, error: message });
-          await new Promise((resolve) => setTimeout(resolve, delay));
-          delay *= 2;
+          this.options.logger?.warn(waiting ? 'event handler waits for its database; retrying' : 'event handler failed; retrying', {
+            group: subscription.group,
+            event: event.name,
+            error: message,
+            retryInMs: delay,
+          });
+          await this.pause(delay);
+          delay = Math.min(delay * 2, MAX_BACKOFF_MS);
         }
       }
     });

@@ -6,18 +6,18 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { z } from 'zod';
 import { ConfigError, flag, loadConfig, port, runProcess } from '@portal/config';
 import type { EventBus } from '@portal/contracts';
-import { migrate, openDatabase } from '@portal/db';
+import { DEFAULT_TIMEOUTS, isUnavailable, migrate, openDatabase } from '@portal/db';
 import type { Database } from '@portal/db';
 import { MESSAGING_MIGRATION, OutboxRelay } from '@portal/event-bus';
 import { KafkaEventBus } from '@portal/event-bus/kafka';
 import { InMemoryEventBus } from '@portal/event-bus/memory';
-import { HealthModule, createHttpApp, jwksVerifier, openApiDocument } from '@portal/http';
+import { DEFAULT_JWKS_STALE_MAX_MS, HealthModule, createHttpApp, jwksVerifier, openApiDocument } from '@portal/http';
 import type { ReadinessCheck, RegisteredRoute } from '@portal/http';
 import { createLogger, metrics } from '@portal/observability';
 import type { Logger } from '@portal/observability';
 import type { DomainContext, DomainDefinition, DomainName } from './domain.js';
 import { FAULTS, withFault } from './faults.js';
-import { StartingServer, isUnreachable, untilReachable } from './startup.js';
+import { StartingServer, untilReachable } from './startup.js';
 
 export interface HostOptions {
   /** The process's name in logs: a domain's name, or 'monolith'. */
@@ -56,6 +56,8 @@ const databaseVar = (name: DomainName) => `${name.toUpperCase()}_DATABASE_URL`;
  */
 export const DEFAULT_BODY_LIMIT_BYTES = 1_048_576;
 
+const milliseconds = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
+
 function hostConfig(options: HostOptions) {
   const env = options.env ?? process.env;
   const single = options.domains.length === 1;
@@ -70,10 +72,17 @@ function hostConfig(options: HostOptions) {
       DATABASE_URL: z.url().optional(),
       ...urls,
       DATA_DIR: z.string().min(1).optional(),
+      // Bounds on every PostgreSQL session (not the embedded databases).
+      DB_STATEMENT_TIMEOUT_MS: milliseconds(DEFAULT_TIMEOUTS.statementMs),
+      DB_LOCK_TIMEOUT_MS: milliseconds(DEFAULT_TIMEOUTS.lockMs),
+      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: milliseconds(DEFAULT_TIMEOUTS.idleInTransactionMs),
+      DB_CONNECT_TIMEOUT_MS: milliseconds(DEFAULT_TIMEOUTS.connectMs),
       SEED_DEMO_DATA: flag(true),
       LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
       BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(DEFAULT_BODY_LIMIT_BYTES),
       AUTH_JWKS_URL: z.url().default('http://localhost:3005/api/auth/.well-known/jwks.json'),
+      // How long the last key set fetched keeps verifying tokens while auth's cannot be fetched.
+      JWKS_STALE_MAX_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_JWKS_STALE_MAX_MS),
       FAULT_INJECTION: z.enum(FAULTS).optional(),
       // How long start-up waits for PostgreSQL and Kafka to answer before giving up.
       STARTUP_WAIT_SECONDS: z.coerce.number().int().min(0).max(3_600).default(180),
@@ -137,7 +146,17 @@ export async function startHost(options: HostOptions): Promise<Host> {
   try {
     for (const domain of options.domains) {
       const url = config.databaseUrl(domain.name);
-      const database = await openDatabase({ url, dataDir: url ? undefined : config.DATA_DIR && `${config.DATA_DIR}/${domain.name}` });
+      const database = await openDatabase({
+        url,
+        dataDir: url ? undefined : config.DATA_DIR && `${config.DATA_DIR}/${domain.name}`,
+        timeouts: {
+          statementMs: config.DB_STATEMENT_TIMEOUT_MS,
+          lockMs: config.DB_LOCK_TIMEOUT_MS,
+          idleInTransactionMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          connectMs: config.DB_CONNECT_TIMEOUT_MS,
+        },
+        onConnectionLost: (error) => logger.warn('database connection lost', { domain: domain.name, error: error.message }),
+      });
       databases.set(domain.name, database);
       // Every domain's database has the outbox and inbox, so one relay and one
       // once-only mechanism serve all of them.
@@ -145,7 +164,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         ? domain.migrations
         : [MESSAGING_MIGRATION, ...domain.migrations];
       const where = url ? `PostgreSQL (${domain.name} database at ${new URL(url).host})` : `${domain.name} database`;
-      const applied = await untilReachable(where, { ...wait, transient: isUnreachable }, () => migrate(database, migrations));
+      const applied = await untilReachable(where, { ...wait, transient: isUnavailable }, () => migrate(database, migrations));
       if (applied.length > 0) logger.info('migrations applied', { domain: domain.name, applied });
     }
   } catch (error) {
@@ -172,7 +191,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   const issuer = options.domains.find((d) => d.localVerifier);
   const verifier = issuer?.localVerifier
     ? await issuer.localVerifier(databases.get(issuer.name) as Database)
-    : jwksVerifier(config.AUTH_JWKS_URL);
+    : jwksVerifier(config.AUTH_JWKS_URL, { staleMaxMs: config.JWKS_STALE_MAX_MS });
   const relays = new Map<DomainName, OutboxRelay>();
   const modules: DynamicModule[] = [];
   const checks: Record<string, ReadinessCheck> = {};
@@ -192,7 +211,21 @@ export async function startHost(options: HostOptions): Promise<Host> {
     modules.push(domain.module(context), openApiModule(domain));
     checks[`${domain.name}-database`] = async () => void (await database.query('SELECT 1'));
   }
-  if (kafka) checks.kafka = () => kafka.ping();
+  // Not a readiness check: without the broker an instance still serves its
+  // reads and writes (the outbox keeps their events until Kafka is back), and
+  // taking every pod out of its Service would take auth's key set with it.
+  const optional: Record<string, ReadinessCheck> = kafka
+    ? {
+        kafka: () => kafka.ping(),
+        // Partitions held by an event waiting for its database: why consumer lag grows.
+        consumers: async () => {
+          const stalls = kafka.stalls();
+          if (stalls.length > 0) {
+            throw new Error(stalls.map((s) => `${s.group} ${s.topic}/${s.partition} at ${s.offset} waits since ${s.since.toISOString()}: ${s.error}`).join('; '));
+          }
+        },
+      }
+    : {};
   // Sampled when Prometheus scrapes (every 15 s or so): one count over the
   // outbox's pending index per module, which is cheaper than a timer that
   // runs whether anybody looks or not, and never older than the scrape.
@@ -208,10 +241,14 @@ export async function startHost(options: HostOptions): Promise<Host> {
     );
   });
 
-  @Module({ imports: [HealthModule.register(checks), ...modules] })
+  @Module({ imports: [HealthModule.register(checks, optional), ...modules] })
   class HostModule {}
 
-  const { app, routes } = await createHttpApp(HostModule, { logger, bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  const { app, routes } = await createHttpApp(HostModule, {
+    logger,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    unavailable: (error) => (isUnavailable(error) ? 'database unavailable' : undefined),
+  });
   try {
     // kafkajs retries on its own for a while, then gives up; this keeps trying within the bound.
     await (kafka ? untilReachable(`Kafka (${brokers?.join(', ')})`, wait, () => bus.start()) : bus.start());

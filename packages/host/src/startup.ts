@@ -45,20 +45,6 @@ export async function untilReachable<T>(what: string, options: WaitOptions, atte
   }
 }
 
-// Errors that mean the server is not there (yet), rather than that we are wrong:
-// no route, no name, refused, reset, or PostgreSQL's "starting up" (57P03).
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', '57P03']);
-
-export function isUnreachable(error: unknown): boolean {
-  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
-    if (e instanceof Error && /Connection terminated|connect ETIMEDOUT|timeout expired/i.test(e.message)) return true;
-    if (e instanceof AggregateError && e.errors.some(isUnreachable)) return true;
-  }
-  return false;
-}
-
 /**
  * Answers health probes on the service's port while it waits for its
  * dependencies: live (the process is up and waiting within its bound), not

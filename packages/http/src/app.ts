@@ -9,6 +9,7 @@ import type { Logger, PortalMetrics } from '@portal/observability';
 import { enterLogContext, metrics as processMetrics } from '@portal/observability';
 import { allowedMethods } from './allow.js';
 import { ProblemFilter, sendProblem, toProblem } from './filter.js';
+import type { Unavailable } from './filter.js';
 import { METRICS_PATH, httpMetrics } from './metrics.js';
 import { ProblemException, unavailable } from './problem.js';
 import { SchemaValidationPipe } from './validation.js';
@@ -19,6 +20,11 @@ export interface HttpAppOptions {
   readonly bodyLimitBytes?: number;
   /** Where request metrics go and what GET /metrics serves; the process's registry by default. */
   readonly metrics?: PortalMetrics;
+  /**
+   * Names what is down when an error means a dependency cannot answer now (the
+   * database restarting): such a request gets 503 with Retry-After, not 500.
+   */
+  readonly unavailable?: Unavailable;
 }
 
 export interface RegisteredRoute {
@@ -116,7 +122,7 @@ export async function createHttpApp(root: Type | DynamicModule, options: HttpApp
 
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, { logger: nestLogger(logger) });
   app.useGlobalPipes(new SchemaValidationPipe());
-  app.useGlobalFilters(new ProblemFilter(logger));
+  app.useGlobalFilters(new ProblemFilter(logger, options.unavailable));
   await app.init();
   return { app, routes };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, createParamDecorator } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import type { JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwksCache, jwtVerify } from 'jose';
+import type { ExportedJWKSCache, JWTVerifyGetKey } from 'jose';
 import { unauthorized, unavailable } from './problem.js';
 
 /** What the auth service puts in a token, and what every verifier insists on. */
@@ -43,9 +43,63 @@ export function keySetVerifier(keys: JWTVerifyGetKey): TokenVerifier {
   };
 }
 
-/** Verifies against the auth service's published JWKS, fetched and cached. */
-export function jwksVerifier(jwksUrl: string): TokenVerifier {
-  return keySetVerifier(createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 5_000, cacheMaxAge: 60_000 }));
+export interface JwksOptions {
+  /**
+   * How long after its last good fetch the key set still verifies tokens while
+   * a new one cannot be fetched; past that, 503. DEFAULT_JWKS_STALE_MAX_MS unless set.
+   */
+  readonly staleMaxMs?: number;
+}
+
+export const DEFAULT_JWKS_STALE_MAX_MS = 3_600_000;
+// Fetched again after this long when it can be (keys rotate; a new kid is fetched at once).
+const JWKS_MAX_AGE_MS = 60_000;
+// After a failed fetch, the last good keys answer alone this long: a dead or
+// slow auth service then costs one fetch attempt per interval, not one per request.
+const JWKS_RETRY_AFTER_MS = 5_000;
+
+/**
+ * Verifies against the auth service's published JWKS, fetched and cached.
+ * While it cannot be fetched, the last good key set goes on verifying for
+ * `staleMaxMs`: auth down for a while must not take every signed-in request
+ * in the portal with it.
+ */
+export function jwksVerifier(jwksUrl: string, options: JwksOptions = {}): TokenVerifier {
+  return keySetVerifier(lastGoodKeySet(new URL(jwksUrl), options.staleMaxMs ?? DEFAULT_JWKS_STALE_MAX_MS));
+}
+
+function lastGoodKeySet(url: URL, staleMaxMs: number): JWTVerifyGetKey {
+  // jose writes every key set it fetches, and when, into this object.
+  const cache: Partial<ExportedJWKSCache> = {};
+  const remote = createRemoteJWKSet(url, { cooldownDuration: 5_000, cacheMaxAge: JWKS_MAX_AGE_MS, [jwksCache]: cache as Record<string, never> });
+  let failure: { at: number; error: unknown } | undefined;
+  let stale: { uat: number; keys: JWTVerifyGetKey } | undefined;
+
+  const fromLastGood: JWTVerifyGetKey = async (header, token) => {
+    const error = failure?.error;
+    const { jwks, uat } = cache;
+    if (!jwks || uat === undefined || Date.now() - uat > staleMaxMs) throw error;
+    if (stale?.uat !== uat) stale = { uat, keys: createLocalJWKSet(jwks) };
+    try {
+      return await stale.keys(header, token);
+    } catch (missing) {
+      // A key the last good set lacks may be a new one: that says nothing against the token.
+      throw missing instanceof errors.JWKSNoMatchingKey ? error : missing;
+    }
+  };
+
+  return async (header, token) => {
+    if (failure && Date.now() - failure.at < JWKS_RETRY_AFTER_MS) return fromLastGood(header, token);
+    try {
+      const key = await remote(header, token);
+      failure = undefined;
+      return key;
+    } catch (error) {
+      if (!keysUnavailable(error)) throw error;
+      failure = { at: Date.now(), error };
+      return fromLastGood(header, token);
+    }
+  };
 }
 
 /** The key set could not be fetched: unreachable, too slow, or not answering with a key set. */

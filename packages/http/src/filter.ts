@@ -2,7 +2,7 @@ import { Catch, HttpException } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@portal/observability';
-import { ProblemException } from './problem.js';
+import { ProblemException, unavailable as unavailableProblem } from './problem.js';
 
 interface ProblemReply {
   status: number;
@@ -10,8 +10,14 @@ interface ProblemReply {
   body: Record<string, unknown>;
 }
 
+/** What is down, when `error` means a dependency cannot answer now; undefined for anything else. */
+export type Unavailable = (error: unknown) => string | undefined;
+
+// Long enough for a database restart or failover to finish, short enough not to lose the client.
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
 /** Maps anything thrown while serving a request to an RFC 9457 problem. */
-export function toProblem(exception: unknown, request: FastifyRequest, logger: Logger): ProblemReply {
+export function toProblem(exception: unknown, request: FastifyRequest, logger: Logger, unavailable?: Unavailable): ProblemReply {
   const base = { instance: request.url, requestId: request.id };
   if (exception instanceof ProblemException) {
     const { type = 'about:blank', errors, headers = {} } = exception.extra;
@@ -28,6 +34,11 @@ export function toProblem(exception: unknown, request: FastifyRequest, logger: L
       headers: {},
       body: { type: 'about:blank', title: titleOf(status), status, detail: detailOf(exception, status), ...base },
     };
+  }
+  const down = unavailable?.(exception);
+  if (down !== undefined) {
+    logger.warn('request failed: dependency unavailable', { error: exception, method: request.method, url: request.url });
+    return toProblem(unavailableProblem(`${down}; try again`, UNAVAILABLE_RETRY_AFTER_SECONDS), request, logger);
   }
   logger.error('request failed', { error: exception, method: request.method, url: request.url });
   return {
@@ -69,10 +80,13 @@ export function sendProblem(reply: FastifyReply, problem: ProblemReply): void {
 
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly unavailable?: Unavailable,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(http.getResponse<FastifyReply>(), toProblem(exception, http.getRequest<FastifyRequest>(), this.logger));
+    sendProblem(http.getResponse<FastifyReply>(), toProblem(exception, http.getRequest<FastifyRequest>(), this.logger, this.unavailable));
   }
 }

@@ -1,7 +1,8 @@
 export { createHttpApp } from './app.js';
 export type { HttpApp, HttpAppOptions, RegisteredRoute } from './app.js';
-export { AuthGuard, CurrentUser, TOKEN, TOKEN_VERIFIER, jwksVerifier, keySetVerifier } from './auth.js';
-export type { AuthenticatedUser, TokenVerifier } from './auth.js';
+export type { Unavailable } from './filter.js';
+export { AuthGuard, CurrentUser, DEFAULT_JWKS_STALE_MAX_MS, TOKEN, TOKEN_VERIFIER, jwksVerifier, keySetVerifier } from './auth.js';
+export type { AuthenticatedUser, JwksOptions, TokenVerifier } from './auth.js';
 export { badCursor, countIdCursor, countNameCursor, encodeCursor, numberCursor, pageOf, timeIdCursor } from './cursor.js';
 export { HealthModule } from './health.js';
 export type { ReadinessCheck } from './health.js';

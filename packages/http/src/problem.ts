@@ -8,7 +8,8 @@ export interface FieldError {
 
 /**
  * An error the client can act on, answered as an RFC 9457 problem document.
- * Domain code throws these; anything else becomes a logged 500.
+ * Domain code throws these; anything else becomes a logged 500, or a 503 when
+ * the app's `unavailable` option says a dependency is down.
  */
 export class ProblemException extends Error {
   override readonly name = 'ProblemException';

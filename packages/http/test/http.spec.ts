@@ -67,7 +67,7 @@ function token(options: { key?: Parameters<SignJWT['sign']>[0]; expires?: string
 }
 
 @Module({
-  imports: [HealthModule.register({ database: async () => undefined, kafka: async () => Promise.reject(new Error('broker down')) })],
+  imports: [HealthModule.register({ database: async () => undefined, search: async () => Promise.reject(new Error('index down')) }, { kafka: async () => Promise.reject(new Error('broker down')) })],
   controllers: [ThingsController],
   providers: [{ provide: TOKEN_VERIFIER, useValue: keySetVerifier(jwks) }, AuthGuard],
 })
@@ -222,11 +222,24 @@ describe('bearer tokens', () => {
 });
 
 describe('health', () => {
-  it('answers liveness cheaply and readiness per dependency', async () => {
+  it('answers liveness cheaply and readiness per dependency; an optional one is reported and decides nothing', async () => {
     expect((await inject({ method: 'GET', url: '/health/live' })).json()).toEqual({ status: 'ok' });
     const ready = await inject({ method: 'GET', url: '/health/ready' });
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toEqual({ status: 'unavailable', checks: { database: 'ok', kafka: 'broker down' } });
+    expect(ready.json()).toEqual({ status: 'unavailable', checks: { database: 'ok', search: 'index down' }, optional: { kafka: 'broker down' } });
+  });
+
+  it('is ready, degraded, while only an optional dependency is down', async () => {
+    @Module({ imports: [HealthModule.register({ database: async () => undefined }, { kafka: async () => Promise.reject(new Error('broker down')) })] })
+    class DegradedModule {}
+    const degraded = await createHttpApp(DegradedModule, { logger: createLogger('test', { level: 'error' }) });
+    try {
+      const ready = await degraded.app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({ status: 'degraded', checks: { database: 'ok' }, optional: { kafka: 'broker down' } });
+    } finally {
+      await degraded.app.close();
+    }
   });
 });
 

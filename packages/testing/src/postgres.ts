@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { GenericContainer, Wait } from 'testcontainers';
+import { GenericContainer, RandomPortGenerator, Wait, getContainerRuntimeClient } from 'testcontainers';
 import { requireDocker, waitUntil } from './docker.js';
 import { readTestingEnv } from './env.js';
 import type { TestingEnv } from './env.js';
@@ -9,6 +9,10 @@ export interface PostgresServer {
   readonly url: string;
   /** True when DATABASE_URL named the server and no container was started. */
   readonly external: boolean;
+  /** Stops the server (a fast shutdown: sessions are ended, data stays); only for a container. */
+  stopServer(): Promise<void>;
+  /** Starts a stopped server again on the same port and waits until it answers. */
+  startServer(): Promise<void>;
   /** Removes the container; a no-op for an external server. */
   close(): Promise<void>;
 }
@@ -23,20 +27,29 @@ export async function startPostgres(env: TestingEnv = readTestingEnv()): Promise
   if (env.databaseUrl !== undefined) {
     const url = env.databaseUrl;
     await waitUntil('PostgreSQL at DATABASE_URL', 15_000, () => probe(url));
-    return { url, external: true, close: () => Promise.resolve() };
+    return {
+      url,
+      external: true,
+      stopServer: () => Promise.reject(new Error('cannot stop the server DATABASE_URL names')),
+      startServer: () => Promise.reject(new Error('cannot start the server DATABASE_URL names')),
+      close: () => Promise.resolve(),
+    };
   }
 
   await requireDocker('a PostgreSQL server', 'DATABASE_URL');
+  // A fixed host port: a stopped and started container keeps it, so clients
+  // reconnect to the same URL.
+  const hostPort = await new RandomPortGenerator().generatePort();
   const container = await new GenericContainer(env.postgresImage)
     .withEnvironment({ POSTGRES_USER: 'portal', POSTGRES_PASSWORD: 'portal', POSTGRES_DB: 'portal' })
     // Durability is not under test here, speed is: a test database may lose
     // its last writes if the machine crashes.
     .withCommand(['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'])
-    .withExposedPorts(5432)
+    .withExposedPorts({ container: 5432, host: hostPort })
     .withWaitStrategy(Wait.forListeningPorts())
     .withStartupTimeout(READY_TIMEOUT_MS)
     .start();
-  const url = `postgres://portal:portal@${container.getHost()}:${container.getMappedPort(5432)}/portal`;
+  const url = `postgres://portal:portal@${container.getHost()}:${hostPort}/portal`;
   try {
     // The upstream entrypoint initialises with a socket-only server, then
     // restarts: only a real query says the final server is up.
@@ -45,7 +58,28 @@ export async function startPostgres(env: TestingEnv = readTestingEnv()): Promise
     await container.stop().catch(() => undefined);
     throw error;
   }
-  return { url, external: false, close: async () => void (await container.stop({ timeout: 5 })) };
+  const docker = async () => {
+    const client = await getContainerRuntimeClient();
+    return { client, ref: client.container.getById(container.getId()) };
+  };
+  return {
+    url,
+    external: false,
+    async stopServer() {
+      const { client, ref } = await docker();
+      // The image's stop signal, SIGINT: a fast shutdown, which ends every session
+      // (57P01) as a restart does. The timeout is in milliseconds: a few would
+      // SIGKILL the server mid-shutdown, and with synchronous_commit=off (above)
+      // that loses commits already acknowledged.
+      await client.container.stop(ref, { timeout: 30_000 });
+    },
+    async startServer() {
+      const { client, ref } = await docker();
+      await client.container.start(ref);
+      await waitUntil(`PostgreSQL in ${env.postgresImage} after start`, READY_TIMEOUT_MS, () => probe(url));
+    },
+    close: async () => void (await container.stop({ timeout: 5 })),
+  };
 }
 
 async function probe(url: string): Promise<void> {
