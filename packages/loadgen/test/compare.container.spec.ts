@@ -73,7 +73,7 @@ describe.skipIf(!docker.ok && !required)('npm run compare at the CI size (contai
   it('wrote the Markdown report with image sizes, the chart and the figures as JSON', async () => {
     const markdown = await readFile(written.files.markdown, 'utf8');
     expect(markdown).toBe(written.markdown);
-    expect(markdown).toMatch(/\| image size \(every container's image, summed\) \| \d+ MiB \| \d+ MiB \|/);
+    expect(markdown).toMatch(/\| image size \(every container's image, shared layers once\) \| \d+ MiB \| \d+ MiB \|/);
     expect(markdown).toContain('container mode');
     expect(markdown).not.toMatch(/NaN|undefined|Infinity|n\/a/);
     const svg = await readFile(written.files.chart, 'utf8');

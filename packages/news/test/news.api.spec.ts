@@ -168,7 +168,8 @@ describe('the news API on PostgreSQL', () => {
       ['an escape character in the title', { title: 'bell\u001b[31m', body: 'b', category: 'tech' }, 'body.title', 'U+001B'],
       ['DEL in the title', { title: 'del\u007f', body: 'b', category: 'tech' }, 'body.title', 'U+007F'],
       ['a lone surrogate in the body', { title: 't', body: 'half \ud83d of a pair', category: 'tech' }, 'body.body', 'U+D83D'],
-      ['a control character in the category', { title: 't', body: 'b', category: 'tech\u0001' }, 'body.category', 'U+0001'],
+      // The category is one of a closed set: the enum refuses it before the text rule looks.
+      ['a control character in the category', { title: 't', body: 'b', category: 'tech\u0001' }, 'body.category', 'unknown category'],
     ])('refuses %s with a 400 naming the field, and stores nothing', async (_, body, field, code) => {
       const before = await countRows(db, ['articles', 'outbox']);
       const res = await call<Problem>(host.url, 'POST', '/api/news/articles', { token, body });

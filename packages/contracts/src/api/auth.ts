@@ -1,5 +1,6 @@
 // Request and response schemas of the auth API.
 import { z } from 'zod';
+import { title } from './common.js';
 
 /**
  * Emails are kept lower-case, so one address is one account whatever its
@@ -12,7 +13,7 @@ const Email = z.string().regex(z.regexes.email, { error: 'must be an email addre
 export const Register = z.object({
   email: Email,
   password: z.string().min(8, { error: 'must be at least 8 characters' }).max(200, { error: 'must be at most 200 characters' }),
-  displayName: z.string().trim().min(1).max(80),
+  displayName: title(80),
 });
 export type Register = z.infer<typeof Register>;
 

@@ -1,12 +1,10 @@
 // Request and response schemas of the blog API.
 import { z } from 'zod';
-import { page } from './common.js';
-
-const NotBlank = { error: 'must not be blank' } as const;
+import { page, prose, title } from './common.js';
 
 export const NewPost = z.object({
-  title: z.string().trim().min(1).max(200),
-  body: z.string().min(1, { abort: true }).max(50_000).regex(/\S/, NotBlank),
+  title: title(200),
+  body: prose(50_000),
 });
 export type NewPost = z.infer<typeof NewPost>;
 
@@ -22,7 +20,7 @@ export type Post = z.infer<typeof Post>;
 export const PostPage = page(Post);
 
 export const NewComment = z.object({
-  body: z.string().min(1, { abort: true }).max(5_000).regex(/\S/, NotBlank),
+  body: prose(5_000),
 });
 export type NewComment = z.infer<typeof NewComment>;
 

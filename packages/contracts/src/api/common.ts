@@ -14,6 +14,20 @@ export const Problem = z.object({
 });
 export type Problem = z.infer<typeof Problem>;
 
+/**
+ * A character that is not whitespace as JavaScript's trim() and \\s know it,
+ * spelled out: \\s itself differs between regex engines (Python's counts
+ * U+0085, not U+FEFF), and the API documents carry this pattern to clients.
+ */
+// eslint-disable-next-line no-control-regex -- the vertical tab is one of the whitespace characters listed
+const NOT_BLANK = /[^\t\n\u000b\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+
+/** A one-line name (a title): at most `max` characters as sent, kept trimmed, not blank. */
+export const title = (max: number) => z.string().max(max).trim().regex(NOT_BLANK, { error: 'must not be blank' });
+
+/** Running text (a body): at most `max` characters, kept as sent, not blank. */
+export const prose = (max: number) => z.string().min(1, { abort: true }).max(max).regex(NOT_BLANK, { error: 'must not be blank' });
+
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const cursorOf = (pattern: string, example: string) =>
   z

@@ -1,6 +1,6 @@
 // Request and response schemas of the news API.
 import { z } from 'zod';
-import { Cursor, page, pageQuery } from './common.js';
+import { Cursor, page, pageQuery, prose, title } from './common.js';
 
 /**
  * The categories an article is filed under. The news service's table holds
@@ -19,8 +19,8 @@ export const CategoryQuery = pageQuery(Cursor.slug);
 export type CategoryQuery = z.infer<typeof CategoryQuery>;
 
 export const NewArticle = z.object({
-  title: z.string().trim().min(1).max(200),
-  body: z.string().min(1, { abort: true }).max(20_000).regex(/\S/, { error: 'must not be blank' }),
+  title: title(200),
+  body: prose(20_000),
   category: CategorySlug,
 });
 export type NewArticle = z.infer<typeof NewArticle>;

@@ -1,11 +1,11 @@
 // Request and response schemas of the webtoon API.
 import { z } from 'zod';
-import { Cursor, page, pageQuery } from './common.js';
+import { Cursor, page, pageQuery, title } from './common.js';
 
 const Currency = z.string().regex(/^[A-Z]{3}$/, { error: 'must be 3 upper-case letters (ISO 4217), e.g. USD' });
 
 export const NewSeries = z.object({
-  title: z.string().trim().min(1).max(200),
+  title: title(200),
   synopsis: z.string().max(2000).default(''),
 });
 export type NewSeries = z.infer<typeof NewSeries>;
@@ -25,7 +25,7 @@ export const SeriesPage = page(Series);
 export const NewEpisode = z.object({
   // Bounded by the database's integer column.
   number: z.int().min(1).max(2_147_483_647),
-  title: z.string().trim().min(1).max(200),
+  title: title(200),
   content: z.string().min(1).max(100_000),
   /** 0 means free. */
   priceCents: z.int().min(0),
