@@ -105,7 +105,10 @@ export class OutboxRelay {
   /** Publishes everything pending now; rejects if the bus refuses. */
   async flush(): Promise<void> {
     await this.running;
-    await this.drain();
+    // A run nudged meanwhile (by a commit, or the timer) may hold the relay's
+    // lock now: wait for it rather than skip, or what it is sending would not
+    // be published yet when flush() returns.
+    await this.drain(true);
   }
 
   /** Stops the timer and publishes what is left. */
@@ -129,10 +132,13 @@ export class OutboxRelay {
     return { events: rows[0]?.n ?? 0, oldestAgeSeconds: Math.max(0, Number(rows[0]?.age ?? 0)) };
   }
 
-  private async drain(): Promise<void> {
+  private async drain(waitForLock = false): Promise<void> {
     for (;;) {
       const sent = await this.db.transaction(async (tx) => {
-        const { rows: lock } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [RELAY_LOCK]);
+        const { rows: lock } = await tx.query<{ ok: boolean }>(
+          waitForLock ? 'SELECT true AS ok FROM pg_advisory_xact_lock($1)' : 'SELECT pg_try_advisory_xact_lock($1) AS ok',
+          [RELAY_LOCK],
+        );
         if (!lock[0]?.ok) return [];
         const { rows } = await tx.query<{ seq: number; event: unknown }>(
           'SELECT seq, event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
