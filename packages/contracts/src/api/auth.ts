@@ -24,7 +24,7 @@ export type Register = z.infer<typeof Register>;
  */
 export const Registration = z.object({
   /** The email as kept: lower-case. */
-  email: z.email(),
+  email: z.string(),
   message: z.string(),
 });
 export type Registration = z.infer<typeof Registration>;
