@@ -167,9 +167,15 @@ describe.runIf(runDeployTests)('deploy.sh and rollback.sh', () => {
     rmSync(w.root, { recursive: true, force: true });
   });
 
-  it('refuses a target that is not an overlay', () => {
+  it('refuses a target that is not an overlay, and the Jenkinsfile\'s default `none`, before touching anything', () => {
     const w = world(['webtoon']);
-    expect(w.run('deploy.sh', 'staging')).toEqual({ status: 1, output: "error: usage: deploy.sh local|production (got 'staging')\n" });
+    expect(w.run('deploy.sh', 'staging')).toEqual({ status: 1, output: "error: TARGET 'staging' is not an overlay to deploy to: production or local (deploy/k8s/overlays/<TARGET>)\n" });
+    for (const unset of ['none', '']) {
+      const refused = w.run('deploy.sh', unset);
+      expect(refused.status).toBe(1);
+      expect(refused.output).toContain(`error: TARGET is '${unset}': a deploy needs an environment chosen for this build`);
+    }
+    expect(existsSync(join(w.cluster, 'calls.log'))).toBe(false);
     rmSync(w.root, { recursive: true, force: true });
   });
 });

@@ -21,10 +21,7 @@
 set -o pipefail
 
 target=${1:-}
-case "${target}" in
-  local | production) ;;
-  *) die "usage: deploy.sh local|production (got '${target}')" ;;
-esac
+check_target "${target}"
 require_env REGISTRY
 for tool in kubectl kustomize yq; do
   command -v "${tool}" >/dev/null 2>&1 || die "${tool} is not installed in this container"

@@ -38,6 +38,17 @@ require_env() {
   done
 }
 
+# check_target TARGET: TARGET names an overlay to deploy to, or this dies
+# saying how to choose one. The Jenkinsfile's TARGET has no usable default:
+# its first entry, `none`, is what a build gets that nobody chose a target for.
+check_target() {
+  case "${1:-}" in
+    local | production) ;;
+    none | "") die "TARGET is '${1:-}': a deploy needs an environment chosen for this build. Run it again with Build with Parameters, TARGET production or local (or DEPLOY off to only test)" ;;
+    *) die "TARGET '$1' is not an overlay to deploy to: production or local (deploy/k8s/overlays/<TARGET>)" ;;
+  esac
+}
+
 # The apps to build and deploy, as affected.sh wrote them.
 services() {
   [ -f "${STATE}/services" ] || die "${STATE}/services is missing: run affected.sh first"
