@@ -13,6 +13,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const APPS = ['gateway', 'auth', 'news', 'blog', 'webtoon', 'payment', 'analytics'];
 const TAG = 'abc123def456';
+/** The Secrets the overlays' workloads name, which an admin creates (none is in git). */
+const SECRETS = ['postgres-admin', ...['auth', 'news', 'blog', 'webtoon', 'payment', 'analytics'].map((s) => `${s}-database`), 'grafana-admin'];
 
 /** The folder of the first `name` on PATH (or in Go's bin folder) for which `works` holds. */
 function findTool(name: string, works: (bin: string) => boolean): string | undefined {
@@ -65,6 +67,7 @@ function world(services: readonly string[]): World {
   symlinkSync(join(repo, 'deploy/jenkins/testing/kubectl'), join(bin, 'kubectl'));
   writeFileSync(join(cluster, 'namespace'), '');
   for (const app of APPS) writeFileSync(join(cluster, `${app}.history`), `1 registry.test/portal/${app}:old\n`);
+  for (const secret of SECRETS) writeFileSync(join(cluster, `secret-${secret}`), '');
   const env = {
     PATH: [bin, kustomizeDir, yqDir, process.env.PATH].join(delimiter),
     HOME: root,
@@ -149,6 +152,31 @@ describe.runIf(runDeployTests)('deploy.sh and rollback.sh', () => {
     expect(second.output).toContain('namespace portal is missing or not ours to deploy to');
     expect(readFileSync(join(noNamespace.cluster, 'calls.log'), 'utf8')).not.toContain('apply');
     for (const w of [neverRan, noNamespace]) rmSync(w.root, { recursive: true, force: true });
+  });
+
+  it('applies nothing while a Secret the overlay names is missing, and says which and how to make it', () => {
+    for (const target of ['production', 'local']) {
+      const w = world(['webtoon']);
+      rmSync(join(w.cluster, 'secret-payment-database'));
+      rmSync(join(w.cluster, 'secret-grafana-admin'));
+      const deploy = w.run('deploy.sh', target);
+      expect(deploy.status, deploy.output).toBe(1);
+      expect(deploy.output).toContain('error: missing Secret(s) in namespace portal: grafana-admin payment-database.');
+      expect(deploy.output).toContain('deploy/scripts/portal-secrets.sh | kubectl -n portal create -f -');
+      const calls = readFileSync(join(w.cluster, 'calls.log'), 'utf8');
+      expect(calls).not.toContain('apply');
+      // Asked without reading one: a server-side dry run of creating each Secret the overlay names, and no get.
+      const asked = [...calls.matchAll(/kubectl -n portal create secret generic ([\w-]+) --from-literal=probe=probe --dry-run=server/g)].map((m) => m[1]);
+      expect(asked.sort()).toEqual([...SECRETS].sort());
+      expect(calls).not.toMatch(/get secret/);
+      rmSync(w.root, { recursive: true, force: true });
+    }
+    // With them all there, the same deploy goes through.
+    const w = world(['webtoon']);
+    const deploy = w.run('deploy.sh', 'production');
+    expect(deploy.status, deploy.output).toBe(0);
+    expect(deploy.output).toContain(`Secrets ${[...SECRETS].sort().join(' ')}: there`);
+    rmSync(w.root, { recursive: true, force: true });
   });
 
   it('leaves alone what it did not change: nothing recorded, a Deployment this build created, one still at its revision', () => {

@@ -430,6 +430,9 @@ describe('Jenkins on the cluster (deploy/jenkins)', () => {
       for (const sub of ['pods/exec', 'pods/attach', 'pods/portforward', 'serviceaccounts/token']) expect(rule.resources).not.toContain(sub);
     }
     expect(verbsOn([{ apiGroups: [''], resources: ['*'], verbs: ['get'] }], 'secrets'), 'verbsOn sees wildcards').toEqual(['get']);
+    // Only creating one, which deploy.sh does as a server-side dry run to learn whether it exists.
+    expect(verbsOn(role.rules, 'secrets')).toEqual(['create']);
+    expect(readFileSync(join(scriptsDir, 'deploy.sh'), 'utf8')).toContain('create secret generic "${secret}" --from-literal=probe=probe --dry-run=server');
     expect(can('pods/exec', 'create')).toBe(false);
 
     // deploy.sh applies every kind the overlays hold but the Namespace and the Secrets.
