@@ -74,6 +74,14 @@ function deployGuardProblems(groovy: string): string[] {
     const expected = "allOf { branch 'main' not { changeRequest() } expression { params.DEPLOY } }";
     if (when !== expected) problems.push(`${name}: when { ${when} } is not when { ${expected} }`);
   }
+  // After the stages: the rollback, under the same condition written out.
+  const text = withoutComments(groovy);
+  const post = blockAt(text, text.search(/^ {4}post\s*\{/m));
+  const condition = "if (env.BRANCH_NAME == 'main' && !env.CHANGE_ID && params.DEPLOY) {";
+  for (const m of post.matchAll(/container\('(?:kubectl|buildkit)'\)/g)) {
+    const opened = post.lastIndexOf(condition, m.index);
+    if (opened < 0 || !blockAt(post, opened + condition.length - 1).includes(m[0])) problems.push(`post: ${m[0]} outside ${condition}`);
+  }
   const guarded = stagesOf(groovy).filter((st) => /\bwhen\s*\{\s*allOf\s*\{\s*branch 'main'/.test(st.body)).map((st) => st.name);
   for (const name of DEPLOYING) if (!guarded.includes(name)) problems.push(`${name}: missing, or not guarded by branch 'main'`);
   return problems;
@@ -146,6 +154,7 @@ describe('the Jenkinsfile', () => {
       'any branch or PR': jenkinsfile.slice(0, deployStage) + jenkinsfile.slice(deployStage).replace('allOf {', 'anyOf {'),
       'pull requests': jenkinsfile.replace(/not \{ changeRequest\(\) \}\n/, ''),
       'another branch': jenkinsfile.replace("branch 'main'", "branch 'release/*'"),
+      'post on any branch': jenkinsfile.replace("if (env.BRANCH_NAME == 'main' && !env.CHANGE_ID && params.DEPLOY) {", 'if (true) {'),
       'no when': jenkinsfile.replace(/stage\('Smoke test'\) \{\n\s+when \{[\s\S]*?\n {12}\}\n/, "stage('Smoke test') {\n"),
     };
     for (const [how, copy] of Object.entries(loosened)) {

@@ -90,7 +90,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/portal-secrets.sh"
 run kubectl --context "${KUBE_CONTEXT}" apply -f deploy/k8s/base/namespace.yaml
 missing_secrets=()
 for secret in "${PORTAL_SECRETS[@]}"; do
-  [ -n "$(kube_get get secret "${secret}" --ignore-not-found -o name)" ] || missing_secrets+=("${secret}")
+  [ -n "$(kube_get get secret "${secret}" --ignore-not-found -o name 2>/dev/null)" ] || missing_secrets+=("${secret}")
 done
 if [ ${#missing_secrets[@]} -eq 0 ]; then
   step "Secrets: all ${#PORTAL_SECRETS[@]} there already, kept"
