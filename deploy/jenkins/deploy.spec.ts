@@ -47,7 +47,7 @@ function copyTree(dir: string, root: string, attempts = 3): void {
 interface World {
   readonly root: string;
   readonly cluster: string;
-  run(script: 'deploy.sh' | 'rollback.sh', ...args: string[]): { status: number | null; output: string };
+  run(script: 'deploy.sh' | 'rollback.sh' | 'running.sh', ...args: string[]): { status: number | null; output: string };
   history(app: string): string[];
   running(app: string): string;
 }
@@ -176,6 +176,21 @@ describe.runIf(runDeployTests)('deploy.sh and rollback.sh', () => {
     const deploy = w.run('deploy.sh', 'production');
     expect(deploy.status, deploy.output).toBe(0);
     expect(deploy.output).toContain(`Secrets ${[...SECRETS].sort().join(' ')}: there`);
+    rmSync(w.root, { recursive: true, force: true });
+  });
+
+  it('records what the namespace runs for affected.sh, each Deployment with its image (running.sh)', () => {
+    const w = world(['webtoon']);
+    rmSync(join(w.cluster, 'news.history'));
+    const result = w.run('running.sh');
+    expect(result.status, result.output).toBe(0);
+    const lines = readFileSync(join(w.root, '.pipeline/running.tsv'), 'utf8').trim().split('\n').sort();
+    expect(lines).toEqual(APPS.filter((a) => a !== 'news').map((a) => `${a}\tregistry.test/portal/${a}:old`).sort());
+    expect(result.output).toContain('running in portal:');
+    // Nothing running: an empty file (every app then counts as changed), not a missing one.
+    for (const app of APPS.filter((a) => a !== 'news')) rmSync(join(w.cluster, `${app}.history`));
+    expect(w.run('running.sh').status).toBe(0);
+    expect(readFileSync(join(w.root, '.pipeline/running.tsv'), 'utf8')).toBe('');
     rmSync(w.root, { recursive: true, force: true });
   });
 

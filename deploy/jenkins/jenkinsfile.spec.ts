@@ -186,8 +186,9 @@ describe('the Jenkinsfile', () => {
     const stages = stagesOf(jenkinsfile);
     expect(stages.map((st) => st.name).indexOf('Deploy target')).toBe(1);
     expect(stages.find((st) => st.name === 'Deploy target')?.body).toContain(`sh 'deploy/jenkins/scripts/target.sh "$TARGET"'`);
-    // A deploy does not trust the last successful build to be what runs (it need not have deployed): every app ships.
-    expect(stages.find((st) => st.name === 'Deploy target')?.body).toContain("env.GIT_PREVIOUS_SUCCESSFUL_COMMIT = ''");
+    // A deploy does not trust the last successful build to be what runs (it need not have deployed): it records what runs.
+    expect(stages.find((st) => st.name === 'Deploy target')?.body).toMatch(/container\('kubectl'\) \{\s*sh 'deploy\/jenkins\/scripts\/running\.sh'/);
+    expect(readFileSync(join(scriptsDir, 'affected.sh'), 'utf8')).toContain('npm run -s pipeline:affected -- --running "${STATE}/running.tsv"');
     expect(readFileSync(join(scriptsDir, 'deploy.sh'), 'utf8')).toMatch(/^check_target "\$\{target\}"$/m);
     // A build nobody started by hand (a push) does not deploy at all.
     expect(params.find((p) => p.name === 'DEPLOY')?.default).toBe('false');

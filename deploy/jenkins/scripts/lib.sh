@@ -7,6 +7,7 @@
 #   .pipeline/image-tag      the tag every image of this build gets
 #   .pipeline/services       the apps to build and deploy, one a line
 #   .pipeline/rollback.tsv   each Deployment this build changed, and its revision before
+#   .pipeline/running.tsv    what the namespace ran before a deploy, a Deployment and its image a line
 #   .pipeline/junit/         JUnit XML, one file per package and test scope
 set -eu
 
