@@ -2,7 +2,10 @@
  * The Compose file checked offline against the code: images, ports, settings,
  * health gates, what is published. The stack itself runs in stack.spec.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -22,6 +25,8 @@ interface ComposeService {
   read_only?: boolean;
   profiles?: string[];
   volumes?: string[];
+  entrypoint?: string[];
+  command?: string[];
 }
 const file = parse(readFileSync(`${ROOT}/deploy/compose/docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
 const services = file.services;
@@ -77,6 +82,45 @@ describe('docker-compose.yml', () => {
         const source = volume.split(':')[0] as string;
         if (source.startsWith('.')) expect(existsSync(`${ROOT}/deploy/compose/${source}`), source).toBe(true);
       }
+    }
+  });
+
+  it('gives Grafana no default admin password: GRAFANA_ADMIN_PASSWORD, else a random one it prints (its start script, run here)', () => {
+    const grafana = services.grafana as ComposeService;
+    const raw = readFileSync(`${ROOT}/deploy/compose/docker-compose.yml`, 'utf8');
+    // Nothing sets Grafana's own variable to a literal, and GRAFANA_ADMIN_PASSWORD has no fallback but empty.
+    expect(grafana.environment?.GF_SECURITY_ADMIN_PASSWORD).toBeUndefined();
+    expect(grafana.environment?.GF_SECURITY_ADMIN_PASSWORD__FILE).toBeUndefined();
+    expect(grafana.environment?.GRAFANA_ADMIN_PASSWORD).toBe('${GRAFANA_ADMIN_PASSWORD:-}');
+    expect(raw).not.toMatch(/GRAFANA_ADMIN_PASSWORD:-[^}]/);
+    expect(grafana.entrypoint).toEqual(['/bin/sh', '-c']);
+    // The script as the container's shell gets it (Compose turns $$ into $), with the image's /run.sh replaced by
+    // a stand-in that prints what Grafana would read.
+    const dir = mkdtempSync(join(tmpdir(), 'grafana-start-'));
+    const stub = join(dir, 'run.sh');
+    writeFileSync(stub, '#!/bin/sh\necho "GF=$GF_SECURITY_ADMIN_PASSWORD LEFT=${GRAFANA_ADMIN_PASSWORD-unset}"\n');
+    chmodSync(stub, 0o755);
+    const script = (grafana.command?.[0] ?? '').replaceAll('$$', '$');
+    expect(script).toContain('exec /run.sh');
+    const start = (env: Record<string, string>) => {
+      const result = spawnSync('/bin/sh', ['-c', script.replace('exec /run.sh', `exec ${stub}`)], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+      expect(result.status, result.stderr).toBe(0);
+      return result.stdout;
+    };
+    try {
+      const runs = [start({}), start({})];
+      for (const out of runs) {
+        const generated = /^\[portal\] grafana admin password \(generated, set GRAFANA_ADMIN_PASSWORD to choose one\): ([A-Za-z0-9]{24})$/m.exec(out)?.[1];
+        expect(generated, out).toBeDefined();
+        expect(out).toContain(`GF=${generated} LEFT=unset`);
+      }
+      expect(runs[0]).not.toBe(runs[1]);
+      const chosen = start({ GRAFANA_ADMIN_PASSWORD: 'chosen-by-me' });
+      expect(chosen).toBe('GF=chosen-by-me LEFT=unset\n');
+      // `npm run up` prints the generated one, from the log line above.
+      expect(readFileSync(`${ROOT}/deploy/scripts/compose.sh`, 'utf8')).toContain("grep -o 'grafana admin password (generated.*'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -13,6 +13,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const APPS = ['gateway', 'auth', 'news', 'blog', 'webtoon', 'payment', 'analytics'];
 const TAG = 'abc123def456';
+/** The Secrets the overlays' workloads name, which an admin creates (none is in git). */
+const SECRETS = ['postgres-admin', ...['auth', 'news', 'blog', 'webtoon', 'payment', 'analytics'].map((s) => `${s}-database`), 'grafana-admin'];
 
 /** The folder of the first `name` on PATH (or in Go's bin folder) for which `works` holds. */
 function findTool(name: string, works: (bin: string) => boolean): string | undefined {
@@ -45,7 +47,7 @@ function copyTree(dir: string, root: string, attempts = 3): void {
 interface World {
   readonly root: string;
   readonly cluster: string;
-  run(script: 'deploy.sh' | 'rollback.sh', ...args: string[]): { status: number | null; output: string };
+  run(script: 'deploy.sh' | 'rollback.sh' | 'running.sh', ...args: string[]): { status: number | null; output: string };
   history(app: string): string[];
   running(app: string): string;
 }
@@ -65,6 +67,7 @@ function world(services: readonly string[]): World {
   symlinkSync(join(repo, 'deploy/jenkins/testing/kubectl'), join(bin, 'kubectl'));
   writeFileSync(join(cluster, 'namespace'), '');
   for (const app of APPS) writeFileSync(join(cluster, `${app}.history`), `1 registry.test/portal/${app}:old\n`);
+  for (const secret of SECRETS) writeFileSync(join(cluster, `secret-${secret}`), '');
   const env = {
     PATH: [bin, kustomizeDir, yqDir, process.env.PATH].join(delimiter),
     HOME: root,
@@ -151,6 +154,46 @@ describe.runIf(runDeployTests)('deploy.sh and rollback.sh', () => {
     for (const w of [neverRan, noNamespace]) rmSync(w.root, { recursive: true, force: true });
   });
 
+  it('applies nothing while a Secret the overlay names is missing, and says which and how to make it', () => {
+    for (const target of ['production', 'local']) {
+      const w = world(['webtoon']);
+      rmSync(join(w.cluster, 'secret-payment-database'));
+      rmSync(join(w.cluster, 'secret-grafana-admin'));
+      const deploy = w.run('deploy.sh', target);
+      expect(deploy.status, deploy.output).toBe(1);
+      expect(deploy.output).toContain('error: missing Secret(s) in namespace portal: grafana-admin payment-database.');
+      expect(deploy.output).toContain('deploy/scripts/portal-secrets.sh | kubectl -n portal create -f -');
+      const calls = readFileSync(join(w.cluster, 'calls.log'), 'utf8');
+      expect(calls).not.toContain('apply');
+      // Asked without reading one: a server-side dry run of creating each Secret the overlay names, and no get.
+      const asked = [...calls.matchAll(/kubectl -n portal create secret generic ([\w-]+) --from-literal=probe=probe --dry-run=server/g)].map((m) => m[1]);
+      expect(asked.sort()).toEqual([...SECRETS].sort());
+      expect(calls).not.toMatch(/get secret/);
+      rmSync(w.root, { recursive: true, force: true });
+    }
+    // With them all there, the same deploy goes through.
+    const w = world(['webtoon']);
+    const deploy = w.run('deploy.sh', 'production');
+    expect(deploy.status, deploy.output).toBe(0);
+    expect(deploy.output).toContain(`Secrets ${[...SECRETS].sort().join(' ')}: there`);
+    rmSync(w.root, { recursive: true, force: true });
+  });
+
+  it('records what the namespace runs for affected.sh, each Deployment with its image (running.sh)', () => {
+    const w = world(['webtoon']);
+    rmSync(join(w.cluster, 'news.history'));
+    const result = w.run('running.sh');
+    expect(result.status, result.output).toBe(0);
+    const lines = readFileSync(join(w.root, '.pipeline/running.tsv'), 'utf8').trim().split('\n').sort();
+    expect(lines).toEqual(APPS.filter((a) => a !== 'news').map((a) => `${a}\tregistry.test/portal/${a}:old`).sort());
+    expect(result.output).toContain('running in portal:');
+    // Nothing running: an empty file (every app then counts as changed), not a missing one.
+    for (const app of APPS.filter((a) => a !== 'news')) rmSync(join(w.cluster, `${app}.history`));
+    expect(w.run('running.sh').status).toBe(0);
+    expect(readFileSync(join(w.root, '.pipeline/running.tsv'), 'utf8')).toBe('');
+    rmSync(w.root, { recursive: true, force: true });
+  });
+
   it('leaves alone what it did not change: nothing recorded, a Deployment this build created, one still at its revision', () => {
     const w = world(['webtoon', 'news']);
     expect(w.run('rollback.sh').output).toContain('no deploy was started: nothing to roll back');
@@ -167,9 +210,15 @@ describe.runIf(runDeployTests)('deploy.sh and rollback.sh', () => {
     rmSync(w.root, { recursive: true, force: true });
   });
 
-  it('refuses a target that is not an overlay', () => {
+  it('refuses a target that is not an overlay, and the Jenkinsfile\'s default `none`, before touching anything', () => {
     const w = world(['webtoon']);
-    expect(w.run('deploy.sh', 'staging')).toEqual({ status: 1, output: "error: usage: deploy.sh local|production (got 'staging')\n" });
+    expect(w.run('deploy.sh', 'staging')).toEqual({ status: 1, output: "error: TARGET 'staging' is not an overlay to deploy to: production or local (deploy/k8s/overlays/<TARGET>)\n" });
+    for (const unset of ['none', '']) {
+      const refused = w.run('deploy.sh', unset);
+      expect(refused.status).toBe(1);
+      expect(refused.output).toContain(`error: TARGET is '${unset}': a deploy needs an environment chosen for this build`);
+    }
+    expect(existsSync(join(w.cluster, 'calls.log'))).toBe(false);
     rmSync(w.root, { recursive: true, force: true });
   });
 });

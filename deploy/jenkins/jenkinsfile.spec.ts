@@ -19,6 +19,7 @@ const rootScripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')
 /** What issue #8 lists, in its order. */
 const STAGES = [
   'Checkout',
+  'Deploy target',
   'Install',
   'Lint and typecheck',
   'Unit tests',
@@ -28,6 +29,77 @@ const STAGES = [
   'Deploy',
   'Smoke test',
 ];
+
+/** The stages that push, deploy or need the deploy's target: each must run on main only, never for a pull request. */
+const DEPLOYING = ['Deploy target', 'Build and push images', 'Deploy', 'Smoke test'];
+
+/** The text of the `{ ... }` block that opens at or after `from` (comments stripped first by the callers). */
+function blockAt(text: string, from: number): string {
+  const open = text.indexOf('{', from);
+  let depth = 0;
+  for (let i = open; i < text.length; i += 1) {
+    if (text[i] === '{') depth += 1;
+    if (text[i] === '}') depth -= 1;
+    if (depth === 0) return text.slice(open + 1, i);
+  }
+  throw new Error(`unbalanced braces after offset ${from}`);
+}
+
+const withoutComments = (groovy: string) => groovy.replace(/^\s*\/\/.*$/gm, '');
+
+/** Each stage's name and body. */
+function stagesOf(groovy: string): { name: string; body: string }[] {
+  const text = withoutComments(groovy);
+  return [...text.matchAll(/^\s*stage\('([^']+)'\)\s*\{/gm)].map((m) => ({ name: m[1] ?? '', body: blockAt(text, m.index) }));
+}
+
+/**
+ * What is wrong with when a Jenkinsfile deploys: every stage that pushes an
+ * image, runs in the kubectl container or smoke-tests the deployment must be
+ * guarded by exactly `allOf { branch 'main'; not { changeRequest() };
+ * expression { params.DEPLOY } }`, nothing looser (no anyOf, no other branch).
+ */
+function deployGuardProblems(groovy: string): string[] {
+  const problems: string[] = [];
+  for (const { name, body } of stagesOf(groovy)) {
+    const deploys = /container\('(?:kubectl|buildkit)'\)|scripts\/(?:build-images|deploy|smoke|target)\.sh/.test(body);
+    if (!deploys) continue;
+    if (!DEPLOYING.includes(name)) problems.push(`${name}: deploys but is not one of ${DEPLOYING.join(', ')}`);
+    const whenAt = body.search(/\bwhen\s*\{/);
+    if (whenAt < 0) {
+      problems.push(`${name}: no when, so it runs on every branch`);
+      continue;
+    }
+    const when = blockAt(body, whenAt).replace(/\s+/g, ' ').trim();
+    const expected = "allOf { branch 'main' not { changeRequest() } expression { params.DEPLOY } }";
+    if (when !== expected) problems.push(`${name}: when { ${when} } is not when { ${expected} }`);
+  }
+  // After the stages: the rollback, under the same condition written out.
+  const text = withoutComments(groovy);
+  const post = blockAt(text, text.search(/^ {4}post\s*\{/m));
+  const condition = "if (env.BRANCH_NAME == 'main' && !env.CHANGE_ID && params.DEPLOY) {";
+  for (const m of post.matchAll(/container\('(?:kubectl|buildkit)'\)/g)) {
+    const opened = post.lastIndexOf(condition, m.index);
+    if (opened < 0 || !blockAt(post, opened + condition.length - 1).includes(m[0])) problems.push(`post: ${m[0]} outside ${condition}`);
+  }
+  const guarded = stagesOf(groovy).filter((st) => /\bwhen\s*\{\s*allOf\s*\{\s*branch 'main'/.test(st.body)).map((st) => st.name);
+  for (const name of DEPLOYING) if (!guarded.includes(name)) problems.push(`${name}: missing, or not guarded by branch 'main'`);
+  return problems;
+}
+
+/** The parameters block's choice and string parameters: name, default (a choice's first entry) and choices. */
+function parametersOf(groovy: string): { name: string; kind: string; default: string; choices: string[] }[] {
+  const text = withoutComments(groovy);
+  const block = blockAt(text, text.search(/\bparameters\s*\{/));
+  const found = [];
+  for (const m of block.matchAll(/choice\(name: '(\w+)', choices: \[([^\]]*)\]/g)) {
+    const choices = [...(m[2] ?? '').matchAll(/'([^']*)'/g)].map((c) => c[1] ?? '');
+    found.push({ name: m[1] ?? '', kind: 'choice', default: choices[0] ?? '', choices });
+  }
+  for (const m of block.matchAll(/string\(name: '(\w+)', defaultValue: '([^']*)'/g)) found.push({ name: m[1] ?? '', kind: 'string', default: m[2] ?? '', choices: [] });
+  for (const m of block.matchAll(/booleanParam\(name: '(\w+)', defaultValue: (\w+)/g)) found.push({ name: m[1] ?? '', kind: 'boolean', default: m[2] ?? '', choices: [] });
+  return found;
+}
 
 interface LintResult {
   files: Record<string, { errors: { rule: string; severity: string; msg: string; line?: number }[] }>;
@@ -71,6 +143,55 @@ describe('the Jenkinsfile', () => {
     const post = jenkinsfile.slice(jenkinsfile.indexOf('\n    post {'));
     expect(post).toMatch(/always \{\s*junit testResults: '\.pipeline\/junit\/\*\.xml'/);
     expect(post).toMatch(/failure \{[\s\S]*sh 'deploy\/jenkins\/scripts\/rollback\.sh'/);
+  });
+
+  it('deploys from main only, never for a pull request or another branch, and only with DEPLOY ticked', () => {
+    expect(deployGuardProblems(jenkinsfile)).toEqual([]);
+    // The check itself catches each way to loosen it.
+    const deployStage = jenkinsfile.indexOf("stage('Deploy') {");
+    const loosened = {
+      'no branch': jenkinsfile.slice(0, deployStage) + jenkinsfile.slice(deployStage).replace("branch 'main'\n", ''),
+      'any branch or PR': jenkinsfile.slice(0, deployStage) + jenkinsfile.slice(deployStage).replace('allOf {', 'anyOf {'),
+      'pull requests': jenkinsfile.replace(/not \{ changeRequest\(\) \}\n/, ''),
+      'another branch': jenkinsfile.replace("branch 'main'", "branch 'release/*'"),
+      'post on any branch': jenkinsfile.replace("if (env.BRANCH_NAME == 'main' && !env.CHANGE_ID && params.DEPLOY) {", 'if (true) {'),
+      'no when': jenkinsfile.replace(/stage\('Smoke test'\) \{\n\s+when \{[\s\S]*?\n {12}\}\n/, "stage('Smoke test') {\n"),
+    };
+    for (const [how, copy] of Object.entries(loosened)) {
+      expect(copy, how).not.toBe(jenkinsfile);
+      expect(deployGuardProblems(copy), how).not.toEqual([]);
+    }
+  });
+
+  it('has no usable default TARGET: its default is refused wherever a deploy would start, before the tests', () => {
+    const params = parametersOf(jenkinsfile);
+    const target = params.find((p) => p.name === 'TARGET');
+    expect(target?.kind).toBe('choice');
+    const overlays = readdirSync(join(root, 'deploy/k8s/overlays'));
+    // The default (a choice's first entry) is no overlay, and the target check refuses it, naming what to do.
+    expect(overlays).not.toContain(target?.default);
+    const refused = spawnSync('sh', [join(scriptsDir, 'target.sh'), target?.default ?? ''], { encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`TARGET is '${target?.default}': a deploy needs an environment chosen for this build`);
+    expect(refused.stderr).toContain('Build with Parameters');
+    for (const bad of ['', 'staging']) expect(spawnSync('sh', [join(scriptsDir, 'target.sh'), bad]).status, `'${bad}'`).toBe(1);
+    // Every other entry is an overlay the deploy takes.
+    for (const choice of target?.choices.slice(1) ?? []) {
+      expect(overlays).toContain(choice);
+      const ok = spawnSync('sh', [join(scriptsDir, 'target.sh'), choice], { encoding: 'utf8' });
+      expect(ok.status, ok.stderr).toBe(0);
+    }
+    expect(target?.choices.slice(1).sort()).toEqual(['local', 'production']);
+    // The check runs first where a deploy would happen (the same guard as the deploy stages), and deploy.sh repeats it.
+    const stages = stagesOf(jenkinsfile);
+    expect(stages.map((st) => st.name).indexOf('Deploy target')).toBe(1);
+    expect(stages.find((st) => st.name === 'Deploy target')?.body).toContain(`sh 'deploy/jenkins/scripts/target.sh "$TARGET"'`);
+    // A deploy does not trust the last successful build to be what runs (it need not have deployed): it records what runs.
+    expect(stages.find((st) => st.name === 'Deploy target')?.body).toMatch(/container\('kubectl'\) \{\s*sh 'deploy\/jenkins\/scripts\/running\.sh'/);
+    expect(readFileSync(join(scriptsDir, 'affected.sh'), 'utf8')).toContain('npm run -s pipeline:affected -- --running "${STATE}/running.tsv"');
+    expect(readFileSync(join(scriptsDir, 'deploy.sh'), 'utf8')).toMatch(/^check_target "\$\{target\}"$/m);
+    // A build nobody started by hand (a push) does not deploy at all.
+    expect(params.find((p) => p.name === 'DEPLOY')?.default).toBe('false');
   });
 
   it('stays thin: every sh step calls one of the scripts, which exist and are executable', () => {
@@ -178,9 +299,55 @@ interface Container {
   image: string;
   securityContext?: { privileged?: boolean };
   volumeMounts?: { name: string; mountPath: string }[];
+  env?: { name: string; valueFrom?: Record<string, unknown> }[];
+  envFrom?: Record<string, unknown>[];
 }
 interface AgentPod {
-  spec: { serviceAccountName: string; containers: Container[]; volumes: Record<string, unknown>[] };
+  spec: {
+    serviceAccountName: string;
+    automountServiceAccountToken?: boolean;
+    containers: Container[];
+    initContainers?: Container[];
+    volumes: Record<string, unknown>[];
+  };
+}
+
+const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Where the agent pod lets a container other than kubectl see the deploy
+ * credentials: the pod's automatic token mount (on unless switched off), a
+ * volume with a ServiceAccount token or a Secret (the registry's push
+ * credentials aside, BuildKit's alone), anything mounted at the token's path,
+ * Secrets in the environment; and whether kubectl has its token at all.
+ */
+function credentialProblems(pod: AgentPod): string[] {
+  const problems: string[] = [];
+  if (pod.spec.automountServiceAccountToken !== false) problems.push('the pod mounts the ServiceAccount token into every container');
+  const holdsToken = (v: Record<string, unknown>) => JSON.stringify(v).includes('"serviceAccountToken"');
+  const holdsSecret = (v: Record<string, unknown>) => 'secret' in v || JSON.stringify(v).includes('"secret":');
+  const volumes = new Map(pod.spec.volumes.map((v) => [v.name as string, v]));
+  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+    for (const mount of c.volumeMounts ?? []) {
+      const volume = volumes.get(mount.name) ?? {};
+      if (c.name !== 'kubectl' && holdsToken(volume)) problems.push(`${c.name} mounts ${mount.name}, which holds a ServiceAccount token`);
+      if (c.name !== 'kubectl' && mount.mountPath.startsWith('/var/run/secrets')) problems.push(`${c.name} mounts something at ${mount.mountPath}`);
+      if (holdsSecret(volume) && !(c.name === 'buildkit' && mount.name === 'registry-push')) problems.push(`${c.name} mounts the Secret volume ${mount.name}`);
+    }
+    const envSecrets = [...(c.env ?? []).filter((e) => JSON.stringify(e.valueFrom ?? {}).includes('secretKeyRef')), ...(c.envFrom ?? []).filter((e) => 'secretRef' in e)];
+    if (envSecrets.length > 0) problems.push(`${c.name} has Secrets in its environment`);
+  }
+  const kubectl = pod.spec.containers.find((c) => c.name === 'kubectl');
+  const mount = kubectl?.volumeMounts?.find((m) => m.mountPath === TOKEN_PATH);
+  if (!mount || !holdsToken(volumes.get(mount.name) ?? {})) problems.push(`kubectl has no ServiceAccount token at ${TOKEN_PATH}`);
+  return problems;
+}
+
+/** The verbs `rules` allow on `resource` (core group), wildcards included. */
+function verbsOn(rules: readonly Rule[], resource: string): string[] {
+  return rules
+    .filter((r) => (r.apiGroups.includes('') || r.apiGroups.includes('*')) && (r.resources.includes(resource) || r.resources.includes('*')))
+    .flatMap((r) => (r.verbs.includes('*') ? ['*'] : r.verbs));
 }
 interface Rule {
   apiGroups: string[];
@@ -211,6 +378,36 @@ describe('Jenkins on the cluster (deploy/jenkins)', () => {
     expect(pod.spec.containers.find((c) => c.name === 'buildkit')?.image).toMatch(/^moby\/buildkit:v[\d.]+-rootless$/);
   });
 
+  it('gives the deploy credentials to the kubectl container only: not to node, where npm ci runs install scripts', () => {
+    expect(credentialProblems(pod)).toEqual([]);
+    const agent = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === pod.spec.serviceAccountName) as unknown as {
+      automountServiceAccountToken?: boolean;
+    };
+    expect(agent.automountServiceAccountToken).toBe(false);
+    // The check catches each way the token could reach node.
+    const broken = (change: (p: AgentPod) => void) => {
+      const copy = structuredClone(pod);
+      change(copy);
+      return copy;
+    };
+    const node = (p: AgentPod) => p.spec.containers.find((c) => c.name === 'node') as Container;
+    const variants = {
+      automount: broken((p) => delete p.spec.automountServiceAccountToken),
+      'token volume in node': broken((p) => node(p).volumeMounts?.push({ name: 'deploy-token', mountPath: '/opt/token' })),
+      'token Secret in node env': broken((p) => node(p).env?.push({ name: 'KUBE_TOKEN', valueFrom: { secretKeyRef: { name: 'agent-token', key: 'token' } } })),
+      'kubectl without token': broken((p) => p.spec.containers.find((c) => c.name === 'kubectl')?.volumeMounts?.splice(0)),
+    };
+    for (const [how, copy] of Object.entries(variants)) expect(credentialProblems(copy), how).not.toEqual([]);
+    // In the Jenkinsfile, credentials bound by hand (another cluster's kubeconfig) only inside container('kubectl').
+    const text = withoutComments(jenkinsfile);
+    for (const m of text.matchAll(/withCredentials\(/g)) {
+      const before = text.slice(0, m.index);
+      const opened = before.lastIndexOf("container('");
+      expect(before.slice(opened, opened + 20), 'withCredentials outside container(kubectl)').toBe("container('kubectl')");
+      expect(blockAt(text, opened).includes(text.slice(m.index, m.index + 40))).toBe(true);
+    }
+  });
+
   it('lets the agent deploy to `portal` and nowhere else, with exactly what deploy.sh applies', () => {
     const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === 'portal') as unknown as {
       roleRef: { kind: string; name: string };
@@ -233,7 +430,19 @@ describe('Jenkins on the cluster (deploy/jenkins)', () => {
       expect(rule.verbs).not.toContain('*');
       expect(rule.resources).not.toContain('*');
     }
-    expect(can('secrets', 'get')).toBe(false);
+    // No reading Secrets (get, list and watch all return their values), and no way around that.
+    for (const rules of [role.rules, ...objects.filter((o) => o.kind === 'Role' && o.metadata.namespace === 'portal').map((o) => (o as unknown as { rules: Rule[] }).rules)]) {
+      expect(verbsOn(rules, 'secrets').filter((v) => ['get', 'list', 'watch', '*'].includes(v))).toEqual([]);
+    }
+    for (const rule of role.rules) {
+      expect(rule.apiGroups).not.toContain('*');
+      for (const verb of ['escalate', 'bind', 'impersonate']) expect(rule.verbs).not.toContain(verb);
+      for (const sub of ['pods/exec', 'pods/attach', 'pods/portforward', 'serviceaccounts/token']) expect(rule.resources).not.toContain(sub);
+    }
+    expect(verbsOn([{ apiGroups: [''], resources: ['*'], verbs: ['get'] }], 'secrets'), 'verbsOn sees wildcards').toEqual(['get']);
+    // Only creating one, which deploy.sh does as a server-side dry run to learn whether it exists.
+    expect(verbsOn(role.rules, 'secrets')).toEqual(['create']);
+    expect(readFileSync(join(scriptsDir, 'deploy.sh'), 'utf8')).toContain('create secret generic "${secret}" --from-literal=probe=probe --dry-run=server');
     expect(can('pods/exec', 'create')).toBe(false);
 
     // deploy.sh applies every kind the overlays hold but the Namespace and the Secrets.

@@ -2,7 +2,8 @@
  * The PostgreSQL StatefulSet for real, its pod run as a kubelet would
  * (pod.runner.ts: its environment, user, read-only root filesystem, the init
  * script mounted from its ConfigMap with its mode; POSTGRES_IMAGE may point
- * at a local stand-in), then every service's DATABASE_URL from its Secret,
+ * at a local stand-in), with the Secrets cluster:up generates
+ * (deploy/scripts/portal-secrets.sh), then every service's DATABASE_URL from its Secret,
  * pointed at that server: each gets its own database as its own user, and no
  * other service's.
  */
@@ -14,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UPSTREAM_IMAGES, readTestingEnv, requireDocker, waitUntil } from '@portal/testing';
 import { buildKustomization } from './kustomize.js';
 import type { KubeObject } from './kustomize.js';
-import { appOfImage, containerEnv, find, portalContainer, spec, workloads } from './manifests.js';
+import { appOfImage, containerEnv, find, generatedSecrets, portalContainer, spec, workloads } from './manifests.js';
 import type { Container, Workload } from './manifests.js';
 import { runPod } from './pod.runner.js';
 import type { RunningPod } from './pod.runner.js';
@@ -45,7 +46,7 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
 }
 
 beforeAll(async () => {
-  objects = buildKustomization(LOCAL);
+  objects = [...buildKustomization(LOCAL), ...generatedSecrets()];
   const postgres = workloads(objects).find((w) => w.name === 'postgres') as Workload;
   const main = postgres.spec.containers[0] as Container;
   const env = containerEnv(objects, main);

@@ -81,7 +81,28 @@ fi
 provider_load_images "${images[@]}"
 step "${#images[@]} images loaded ($(elapsed "${phase_start}"))"
 
+# The Secrets the workloads name hold passwords, which are not in git: those
+# missing get fresh random ones; those there stay as they are, since
+# PostgreSQL gave its users their passwords on its first start.
 phase_start=${SECONDS}
+# shellcheck source=portal-secrets.sh
+source "$(dirname "${BASH_SOURCE[0]}")/portal-secrets.sh"
+run kubectl --context "${KUBE_CONTEXT}" apply -f deploy/k8s/base/namespace.yaml
+missing_secrets=()
+for secret in "${PORTAL_SECRETS[@]}"; do
+  [ -n "$(kube_get get secret "${secret}" --ignore-not-found -o name 2>/dev/null)" ] || missing_secrets+=("${secret}")
+done
+if [ ${#missing_secrets[@]} -eq 0 ]; then
+  step "Secrets: all ${#PORTAL_SECRETS[@]} there already, kept"
+else
+  step "Secrets: ${missing_secrets[*]} with random passwords ($((${#PORTAL_SECRETS[@]} - ${#missing_secrets[@]})) there already, kept)"
+  if [ "${CLUSTER_DRY_RUN:-}" = 1 ]; then
+    echo "+ portal_secrets_yaml ${missing_secrets[*]} | kubectl --context ${KUBE_CONTEXT} --namespace ${NAMESPACE} create -f -"
+  else
+    portal_secrets_yaml "${missing_secrets[@]}" | kube create -f - >/dev/null
+  fi
+fi
+
 step "applying deploy/k8s/overlays/${overlay}"
 run kubectl --context "${KUBE_CONTEXT}" apply -k "deploy/k8s/overlays/${overlay}"
 
@@ -135,6 +156,7 @@ echo "  gateway:    ${gateway}/api/webtoon/series  (try the README walk-through 
 echo "  prometheus: kubectl --context ${KUBE_CONTEXT} -n ${NAMESPACE} port-forward svc/prometheus 9090:9090  then http://localhost:9090"
 if [ -n "${grafana}" ] && [ "${grafana}" != ":" ]; then
   echo "  grafana:    kubectl --context ${KUBE_CONTEXT} -n ${NAMESPACE} port-forward svc/${grafana%%:*} 3000:${grafana##*:}  then http://localhost:3000"
+  echo "              admin password: kubectl --context ${KUBE_CONTEXT} -n ${NAMESPACE} get secret grafana-admin -o jsonpath='{.data.password}' | base64 -d"
 else
   echo "  grafana:    not deployed by overlay ${overlay}"
 fi

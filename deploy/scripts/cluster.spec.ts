@@ -176,6 +176,13 @@ describe('npm run cluster:up', () => {
         : loaded.map((app) => `+ docker build -f deploy/docker/Dockerfile --build-arg APP=${app} -t portal/${app}:local .`),
     );
     expect(commands).toContain('+ kubectl --context kind-portal apply -k deploy/k8s/overlays/local');
+    // The Secrets first (none exists on a new cluster), in the namespace made for them, then the overlay.
+    const secrets = commands.indexOf(
+      '+ portal_secrets_yaml postgres-admin auth-database news-database blog-database webtoon-database payment-database analytics-database grafana-admin | kubectl --context kind-portal --namespace portal create -f -',
+    );
+    expect(secrets).toBeGreaterThan(commands.indexOf('+ kubectl --context kind-portal apply -f deploy/k8s/base/namespace.yaml'));
+    expect(commands.indexOf('+ kubectl --context kind-portal apply -f deploy/k8s/base/namespace.yaml')).toBeGreaterThan(-1);
+    expect(commands.indexOf('+ kubectl --context kind-portal apply -k deploy/k8s/overlays/local')).toBeGreaterThan(secrets);
     const waits = commands.filter((c) => c.includes('rollout status')).map((c) => c.split(' ').find((w) => w.includes('/')));
     expect(waits).toEqual(['statefulset/postgres', 'statefulset/kafka', ...['gateway', 'auth', 'news', 'blog', 'webtoon', 'payment', 'analytics'].map((a) => `deployment/${a}`)]);
     expect(result.stdout).toMatch(/\[1\/9\] waiting for statefulset\/postgres/);
@@ -183,6 +190,37 @@ describe('npm run cluster:up', () => {
     // The files those commands name exist.
     expect(existsSync(join(ROOT, 'deploy/k8s/overlays/local/kustomization.yaml'))).toBe(true);
     expect(existsSync(join(ROOT, 'deploy/kind/cluster.yaml'))).toBe(true);
+  });
+});
+
+describe('the Secrets cluster:up makes', () => {
+  it('keeps those there already on a rerun (PostgreSQL has their passwords) and makes only the missing ones (dry run)', () => {
+    // A kubectl whose cluster has two of the Secrets: `get secret NAME --ignore-not-found -o name` names those.
+    const dir = pathWith(BASICS(), ['kind', 'docker', 'npm']);
+    writeFileSync(
+      join(dir, 'kubectl'),
+      ['#!/bin/bash', 'case "$*" in', '  *"get secret postgres-admin "*) echo secret/postgres-admin ;;', '  *"get secret auth-database "*) echo secret/auth-database ;;', 'esac'].join('\n'),
+    );
+    chmodSync(join(dir, 'kubectl'), 0o755);
+    const result = run('cluster-up.sh', [], dir, { CLUSTER_DRY_RUN: '1', CLUSTER_PROVIDER: 'kind' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Secrets: news-database blog-database webtoon-database payment-database analytics-database grafana-admin with random passwords (2 there already, kept)');
+    expect(result.stdout).toContain('+ portal_secrets_yaml news-database blog-database webtoon-database payment-database analytics-database grafana-admin | kubectl');
+    expect(result.stdout).not.toMatch(/portal_secrets_yaml .*(postgres-admin|auth-database)/);
+  });
+
+  it('makes them with random passwords that nobody committed, through the same script an admin runs', () => {
+    const script = join(SCRIPTS, 'portal-secrets.sh');
+    const names = spawnSync(BASH, [script, '--names'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    expect(names).toContain('grafana-admin');
+    const [a, b] = [spawnSync(BASH, [script, 'grafana-admin'], { encoding: 'utf8' }).stdout, spawnSync(BASH, [script, 'grafana-admin'], { encoding: 'utf8' }).stdout];
+    expect(a).toMatch(/^ {2}password: "[A-Za-z0-9]{32}"$/m);
+    expect(a).not.toBe(b);
+    const unknown = spawnSync(BASH, [script, 'nope'], { encoding: 'utf8' });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('error: no Secret nope in the portal');
+    expect(readFileSync(join(SCRIPTS, 'cluster-up.sh'), 'utf8')).toContain('source "$(dirname "${BASH_SOURCE[0]}")/portal-secrets.sh"');
   });
 });
 
@@ -209,7 +247,7 @@ describe('the source cluster provider', () => {
   });
 
   it('passes shellcheck, like every script of the project', () => {
-    const scripts = ['cluster-lib.sh', 'cluster-up.sh', 'cluster-down.sh', 'scale-webtoon.sh', 'provider-kind.sh', 'provider-source.sh'].map((f) => join(SCRIPTS, f));
+    const scripts = ['cluster-lib.sh', 'cluster-up.sh', 'cluster-down.sh', 'scale-webtoon.sh', 'provider-kind.sh', 'provider-source.sh', 'portal-secrets.sh'].map((f) => join(SCRIPTS, f));
     const source = ['cluster.sh', 'build.sh', 'versions.sh'].map((f) => join(ROOT, 'deploy/cluster/source', f));
     const result = spawnSync(which('shellcheck'), ['-x', '-P', 'SCRIPTDIR', ...scripts, ...source], { encoding: 'utf8', cwd: ROOT });
     expect(result.stdout + result.stderr).toBe('');

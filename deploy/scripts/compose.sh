@@ -86,7 +86,16 @@ report() {
   gw=$(port_of 8080); prom=$(port_of 9090); graf=$(port_of 3000)
   [ -z "${gw}" ] || say "gateway:    http://127.0.0.1:${gw}/api/<service>/...  (e.g. http://127.0.0.1:${gw}/api/webtoon/series)"
   [ -z "${prom}" ] || say "prometheus: http://127.0.0.1:${prom}/targets"
-  [ -z "${graf}" ] || say "grafana:    http://127.0.0.1:${graf}/  (dashboards in the Portal folder)"
+  if [ -n "${graf}" ]; then
+    say "grafana:    http://127.0.0.1:${graf}/  (dashboards in the Portal folder)"
+    local password
+    password=$(compose logs --no-color grafana 2>/dev/null | grep -o 'grafana admin password (generated.*' | tail -n1 || true)
+    if [ -n "${password}" ]; then
+      say "            ${password#grafana }, user admin"
+    else
+      say "            admin password: GRAFANA_ADMIN_PASSWORD, as set"
+    fi
+  fi
   say "gateway admin: ${COMPOSE[*]} -f ${FILE#"${ROOT}"/} exec gateway node -e \"fetch('http://127.0.0.1:9876/upstreams').then(r => r.text()).then(console.log)\""
 }
 

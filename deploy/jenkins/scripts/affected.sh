@@ -6,7 +6,11 @@
 #
 #   BASE            the commit the running images were built from; default
 #                   Jenkins' GIT_PREVIOUS_SUCCESSFUL_COMMIT (the last build that
-#                   passed, smoke test included). Empty on a first build: every app
+#                   passed, smoke test included). Empty on a first build: every app.
+#                   On a build that deploys, running.sh has written
+#                   .pipeline/running.tsv (what the namespace runs): then each
+#                   app is compared with the commit its image was built from
+#                   instead, since the last successful build need not have deployed
 #   FORCE_SERVICES  apps to build and deploy whether changed or not, comma- or
 #                   space-separated; `all` for every one
 # shellcheck source=lib.sh
@@ -15,7 +19,8 @@ set -o pipefail
 
 cd "${ROOT}"
 mkdir -p "${STATE}"
-BASE=${BASE:-${GIT_PREVIOUS_SUCCESSFUL_COMMIT:-}}
+BASE=${BASE:-}
+[ -f "${STATE}/running.tsv" ] || BASE=${BASE:-${GIT_PREVIOUS_SUCCESSFUL_COMMIT:-}}
 
 tag=$(npm run -s pipeline:image-tag)
 case "${tag}" in
@@ -29,8 +34,13 @@ step "image tag: ${tag}"
 
 # With no base, pipeline:affected names every deployable app: the valid names.
 all=$(npm run -s pipeline:affected)
-changed=$(npm run -s pipeline:affected -- --base "${BASE:-}")
-step "changed since ${BASE:-the beginning (no previous build)}: $(words <<<"${changed}")"
+if [ -z "${BASE:-}" ] && [ -f "${STATE}/running.tsv" ]; then
+  changed=$(npm run -s pipeline:affected -- --running "${STATE}/running.tsv")
+  step "changed since the commit each running image was built from: $(words <<<"${changed}")"
+else
+  changed=$(npm run -s pipeline:affected -- --base "${BASE:-}")
+  step "changed since ${BASE:-the beginning (no previous build)}: $(words <<<"${changed}")"
+fi
 
 forced=""
 requested=${FORCE_SERVICES:-}

@@ -9,10 +9,11 @@
 # revision of each Deployment about to change goes into .pipeline/rollback.tsv
 # for rollback.sh.
 #
-# The Namespace and the Secrets in the overlay are not applied: the namespace
-# is created once by whoever sets the cluster up, and Secrets hold credentials
-# that are not in git (deploy/jenkins/README.md). So the agent needs no rights
-# on either.
+# The Namespace and Secrets are not applied (the overlays hold no Secret; a
+# Secret that showed up would not be sent either): the namespace and the
+# Secrets are created once by whoever sets the cluster up, since Secrets hold
+# credentials that are not in git (deploy/jenkins/README.md). The deploy
+# stops before applying anything when a Secret the overlay names is missing.
 #
 #   REGISTRY          where build-images.sh pushed, e.g. registry.example.com/team
 #   ROLLOUT_TIMEOUT   per Deployment, default 5m
@@ -21,10 +22,7 @@
 set -o pipefail
 
 target=${1:-}
-case "${target}" in
-  local | production) ;;
-  *) die "usage: deploy.sh local|production (got '${target}')" ;;
-esac
+check_target "${target}"
 require_env REGISTRY
 for tool in kubectl kustomize yq; do
   command -v "${tool}" >/dev/null 2>&1 || die "${tool} is not installed in this container"
@@ -38,6 +36,29 @@ mapfile -t built < <(services)
 # rights outside the namespace, unlike reading the Namespace.
 kubectl -n "${NAMESPACE}" get configmap kube-root-ca.crt >/dev/null ||
   die "namespace ${NAMESPACE} is missing or not ours to deploy to: create it and its Secrets first (deploy/jenkins/README.md)"
+
+# Every Secret the overlay's workloads name must be there: they hold the
+# passwords, which are not in git and which the agent may not write (an admin
+# creates them once: deploy/jenkins/README.md). Asked with a server-side dry
+# run of creating one: "already exists" means it is there, and the agent
+# needs no right to read any Secret's value for that.
+mapfile -t secrets < <(kustomize build "${overlay}" |
+  yq -N '.. | select(tag == "!!map") | (.secretKeyRef.name // ""), (.secretRef.name // ""), (.secret.secretName // "")' |
+  grep -v '^$' | sort -u)
+missing=()
+for secret in "${secrets[@]}"; do
+  if answer=$(kubectl -n "${NAMESPACE}" create secret generic "${secret}" --from-literal=probe=probe --dry-run=server -o name 2>&1); then
+    missing+=("${secret}")
+  else
+    case "${answer}" in
+      *AlreadyExists* | *"already exists"*) ;;
+      *) die "could not check Secret ${secret} in ${NAMESPACE}: ${answer}" ;;
+    esac
+  fi
+done
+[ ${#missing[@]} -eq 0 ] ||
+  die "missing Secret(s) in namespace ${NAMESPACE}: ${missing[*]}. The overlay ${target} needs them and holds no passwords: an admin creates them once (deploy/jenkins/README.md, step 1: deploy/scripts/portal-secrets.sh | kubectl -n ${NAMESPACE} create -f -)"
+step "Secrets ${secrets[*]}: there"
 
 # The overlay's Deployments of our images (portal/<app>; Prometheus and Grafana
 # keep theirs). The monolith's image is built, but no Deployment runs it.

@@ -7,6 +7,7 @@
 #   .pipeline/image-tag      the tag every image of this build gets
 #   .pipeline/services       the apps to build and deploy, one a line
 #   .pipeline/rollback.tsv   each Deployment this build changed, and its revision before
+#   .pipeline/running.tsv    what the namespace ran before a deploy, a Deployment and its image a line
 #   .pipeline/junit/         JUnit XML, one file per package and test scope
 set -eu
 
@@ -36,6 +37,17 @@ require_env() {
     # shellcheck disable=SC2154 # set by the eval above
     [ -n "${value}" ] || die "${name} is not set"
   done
+}
+
+# check_target TARGET: TARGET names an overlay to deploy to, or this dies
+# saying how to choose one. The Jenkinsfile's TARGET has no usable default:
+# its first entry, `none`, is what a build gets that nobody chose a target for.
+check_target() {
+  case "${1:-}" in
+    local | production) ;;
+    none | "") die "TARGET is '${1:-}': a deploy needs an environment chosen for this build. Run it again with Build with Parameters, TARGET production or local (or DEPLOY off to only test)" ;;
+    *) die "TARGET '$1' is not an overlay to deploy to: production or local (deploy/k8s/overlays/<TARGET>)" ;;
+  esac
 }
 
 # The apps to build and deploy, as affected.sh wrote them.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMiniPortal } from '../test/git-repo.js';
 import type { GitRepo } from '../test/git-repo.js';
-import { affectedServices } from './affected.js';
+import { affectedServices, outdatedServices } from './affected.js';
 import { git, resolveCommit } from './git.js';
 
 /** Commits `files` on top of HEAD and returns what that commit affects. */
@@ -139,5 +139,33 @@ describe('affectedServices on this repository', () => {
     const affected = affectedServices({ repoRoot });
     expect(affected.length).toBeGreaterThan(0);
     expect(apps).toEqual(expect.arrayContaining(affected));
+  });
+});
+
+describe('outdatedServices', () => {
+  const image = (app: string, sha: string) => `registry.test/portal/${app}:${sha.slice(0, 12)}`;
+
+  it('compares each app with the commit its running image was built from, not with one base for all', () => {
+    const repo = createMiniPortal();
+    const first = repo.git('rev-parse', 'HEAD').trim();
+    repo.write({ 'apps/a/src/main.ts': 'export const a = 2;\n' });
+    const second = repo.commit('change a');
+    repo.write({ 'apps/b/src/main.ts': 'export const b = 2;\n' });
+    repo.commit('change b');
+    // a runs the second commit (deployed after its change), b the first: only b is behind.
+    expect(outdatedServices({ repoRoot: repo.root, running: new Map([['a', image('a', second)], ['b', image('b', first)]]) })).toEqual(['b']);
+    // Both deployed from the first commit: both are behind (each changed since).
+    expect(outdatedServices({ repoRoot: repo.root, running: new Map([['a', image('a', first)], ['b', image('b', first)]]) })).toEqual(['a', 'b']);
+    // A single base, the last successful build, would have said neither.
+    expect(affectedServices({ repoRoot: repo.root, base: 'HEAD', head: 'HEAD' })).toEqual([]);
+  });
+
+  it('counts as outdated an app that does not run, or whose tag names no commit this clone has', () => {
+    const repo = createMiniPortal();
+    const head = repo.git('rev-parse', 'HEAD').trim();
+    expect(outdatedServices({ repoRoot: repo.root, running: new Map([['a', image('a', head)]]) })).toEqual(['b']);
+    expect(outdatedServices({ repoRoot: repo.root, running: new Map([['a', image('a', head)], ['b', 'registry.test/portal/b:0123456789ab']]) })).toEqual(['b']);
+    expect(outdatedServices({ repoRoot: repo.root, running: new Map([['a', `${image('a', head)}-dirty`], ['b', 'registry.test/portal/b:latest']]) })).toEqual(['a', 'b']);
+    expect(outdatedServices({ repoRoot: repo.root, running: new Map([['a', image('a', head)], ['b', image('b', head)]]) })).toEqual([]);
   });
 });

@@ -68,6 +68,31 @@ export function affectedServices({ repoRoot, base, head = 'HEAD' }: AffectedOpti
 }
 
 /**
+ * The deployable apps whose image at `head` may differ from the one that runs:
+ * `running` maps an app to the image it runs now (`<registry>/portal/<app>:<tag>`,
+ * the tag 12 characters of the commit it was built from, as imageTag makes it).
+ * An app is outdated when the change since its own commit affects it, when it
+ * does not run, or when its tag names no commit this clone knows (`-dirty`,
+ * another scheme, history rewritten). Each app is compared with the commit it
+ * was built from, so a build that did not deploy changes nothing here.
+ */
+export function outdatedServices({ repoRoot, running, head = 'HEAD' }: { repoRoot: string; running: ReadonlyMap<string, string>; head?: string | undefined }): string[] {
+  const all = affectedServices({ repoRoot, base: undefined, head });
+  const byBase = new Map<string, string[]>();
+  return all.filter((app) => {
+    const sha = /:([0-9a-f]{12})$/.exec(running.get(app) ?? '')?.[1];
+    if (sha === undefined) return true;
+    let affected = byBase.get(sha);
+    if (affected === undefined) {
+      // An unknown base is 'everything' to affectedServices.
+      affected = affectedServices({ repoRoot, base: sha, head });
+      byBase.set(sha, affected);
+    }
+    return affected.includes(app);
+  });
+}
+
+/**
  * The files that differ, or 'everything' when there is nothing trustworthy to
  * compare against.
  */

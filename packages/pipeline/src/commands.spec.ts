@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMiniPortal } from '../test/git-repo.js';
 import { runCommand, runSmokeCommand, UsageError } from './commands.js';
@@ -13,6 +14,21 @@ describe('runCommand', () => {
     expect(runCommand(['affected', '--base', base, '--head', 'HEAD~1'], cwd)).toBe('');
     expect(runCommand(['affected', '--base', base, '--json'], cwd)).toBe('["a","b"]\n');
     expect(runCommand(['affected', '--base', ''], repo.root)).toBe('a\nb\n');
+  });
+
+  it('compares each app with what runs, from a file of running images', () => {
+    const repo = createMiniPortal();
+    const first = repo.git('rev-parse', 'HEAD').trim();
+    repo.write({ 'apps/a/src/main.ts': 'export const a = 2;\n' });
+    repo.commit('change a');
+    const file = `${repo.root}/.git/running.tsv`;
+    writeFileSync(file, `a\tregistry.test/portal/a:${first.slice(0, 12)}\nb\tregistry.test/portal/b:${first.slice(0, 12)}\n\n`);
+    expect(runCommand(['affected', '--running', file], repo.root)).toBe('a\n');
+    writeFileSync(file, `a registry.test/portal/a:${first.slice(0, 12)}\n`);
+    expect(runCommand(['affected', '--running', file, '--json'], repo.root)).toBe('["a","b"]\n');
+    writeFileSync(file, 'a\n');
+    expect(() => runCommand(['affected', '--running', file], repo.root)).toThrow(/expected "<app> <image>", got 'a'/);
+    expect(() => runCommand(['affected', '--running', file, '--base', first], repo.root)).toThrow(UsageError);
   });
 
   it('prints the image tag', () => {

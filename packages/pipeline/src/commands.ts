@@ -1,13 +1,16 @@
 import { parseArgs } from 'node:util';
-import { affectedServices } from './affected.js';
+import { readFileSync } from 'node:fs';
+import { affectedServices, outdatedServices } from './affected.js';
 import { git } from './git.js';
 import { imageTag } from './image-tag.js';
 import { runSmoke } from './smoke.js';
 
 export const USAGE = `usage:
-  cli.js affected [--base <rev>] [--head <rev>] [--json]
+  cli.js affected [--base <rev> | --running <file>] [--head <rev>] [--json]
       the deployable apps a change affects, one a line; no --base (or an empty
-      or all-zero one, as on a first build): all of them
+      or all-zero one, as on a first build): all of them. --running: a file of
+      lines "<app> <image>" (what a cluster runs); each app is compared with the
+      commit its image tag names, and one that does not run is affected
   cli.js image-tag [--rev <rev>]
       the image tag of a commit: 12 characters of its sha, -dirty for local changes
   cli.js smoke --url <gateway base url> [--wait <seconds>] [--unlock-wait <seconds>]
@@ -27,9 +30,13 @@ export function runCommand(argv: readonly string[], cwd: string): string {
       case 'affected': {
         const { values } = parseArgs({
           args,
-          options: { base: { type: 'string' }, head: { type: 'string' }, json: { type: 'boolean' } },
+          options: { base: { type: 'string' }, running: { type: 'string' }, head: { type: 'string' }, json: { type: 'boolean' } },
         });
-        const apps = affectedServices({ repoRoot: repoRoot(cwd), base: values.base, head: values.head });
+        if (values.base !== undefined && values.running !== undefined) throw new UsageError('--base and --running: one or the other');
+        const apps =
+          values.running === undefined
+            ? affectedServices({ repoRoot: repoRoot(cwd), base: values.base, head: values.head })
+            : outdatedServices({ repoRoot: repoRoot(cwd), running: runningImages(values.running), head: values.head });
         return values.json === true ? `${JSON.stringify(apps)}\n` : apps.map((app) => `${app}\n`).join('');
       }
       case 'image-tag': {
@@ -94,6 +101,18 @@ function seconds(option: string, value: string | undefined, fallback: number): n
     throw new UsageError(`${option}: must be a number of seconds from 0 to 3600 (got '${value}')`);
   }
   return n;
+}
+
+/** `<app> <image>` lines (tab or spaces), blank lines ignored. */
+function runningImages(file: string): Map<string, string> {
+  const running = new Map<string, string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const [app, image, ...rest] = line.trim().split(/\s+/);
+    if (app === undefined || app === '') continue;
+    if (image === undefined || rest.length > 0) throw new UsageError(`--running ${file}: expected "<app> <image>", got '${line}'`);
+    running.set(app, image);
+  }
+  return running;
 }
 
 function repoRoot(cwd: string): string {

@@ -1,4 +1,4 @@
-export { affectedServices } from './affected.js';
+export { affectedServices, outdatedServices } from './affected.js';
 export type { AffectedOptions } from './affected.js';
 export { imageTag } from './image-tag.js';
 export type { ImageTagOptions } from './image-tag.js';
