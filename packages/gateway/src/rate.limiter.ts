@@ -3,7 +3,15 @@ export interface RateLimit {
   readonly perSecond: number;
   /** Requests a client may make at once, after being quiet. */
   readonly burst: number;
+  /**
+   * Clients tracked at once, at the most (about 100 bytes each): past it the
+   * longest-tracked one is forgotten (its next request starts a full bucket).
+   * The sweep below forgets quiet clients; this bounds a flood of new ones.
+   */
+  readonly maxClients?: number;
 }
+
+const MAX_CLIENTS = 100_000;
 
 /**
  * A token bucket per client, in this process's memory. Each gateway replica
@@ -26,6 +34,7 @@ export class RateLimiter {
     const { perSecond, burst } = this.limit;
     let bucket = this.#buckets.get(client);
     if (!bucket) {
+      if (this.#buckets.size >= (this.limit.maxClients ?? MAX_CLIENTS)) this.#buckets.delete(this.#buckets.keys().next().value as string);
       bucket = { tokens: burst, at: now };
       this.#buckets.set(client, bucket);
     } else {
@@ -42,6 +51,11 @@ export class RateLimiter {
   #sweep(idleMs: number): void {
     const before = Date.now() - idleMs;
     for (const [client, bucket] of this.#buckets) if (bucket.at < before) this.#buckets.delete(client);
+  }
+
+  /** How many clients are tracked now. */
+  get size(): number {
+    return this.#buckets.size;
   }
 
   close(): void {
