@@ -15,7 +15,7 @@ import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UPSTREAM_IMAGES, readTestingEnv, requireDocker } from '@portal/testing';
 import { buildKustomization } from './kustomize.js';
-import { containerEnv, portalContainer, spec, workloads } from './manifests.js';
+import { containerEnv, generatedSecrets, portalContainer, spec, workloads } from './manifests.js';
 import type { Container, Workload } from './manifests.js';
 import { runPod } from './pod.runner.js';
 import type { RunningPod } from './pod.runner.js';
@@ -33,7 +33,8 @@ afterAll(async () => {
 for (const overlayName of ['local', 'production']) {
   describe(`Kafka as overlays/${overlayName} runs it`, () => {
     it('forms its KRaft quorum and keeps a topic replicated as the services create theirs, in sync', async () => {
-      const objects = buildKustomization(fileURLToPath(new URL(`./overlays/${overlayName}`, import.meta.url)));
+      // With the Secrets cluster:up makes (the overlays hold none): the services' env names them.
+      const objects = [...buildKustomization(fileURLToPath(new URL(`./overlays/${overlayName}`, import.meta.url))), ...generatedSecrets()];
       const kafka = workloads(objects).find((w) => w.name === 'kafka') as Workload;
       const statefulSet = spec<{ serviceName: string; replicas?: number; podManagementPolicy?: string }>(kafka.object);
       expect(statefulSet.podManagementPolicy).toBe('Parallel');

@@ -6,8 +6,8 @@ export interface RouteDoc {
   /** OpenAPI style, with `{id}` for parameters. */
   readonly path: string;
   readonly summary: string;
-  /** Needs a bearer token. */
-  readonly auth?: boolean;
+  /** Needs a bearer token (true), or takes one it then checks (`'optional'`: the reader of a paid episode). */
+  readonly auth?: boolean | 'optional';
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly headers?: z.ZodObject;
@@ -78,7 +78,7 @@ export function openApiDocument(info: OpenApiInfo, routes: readonly RouteDoc[]):
     }
     // What the shared edge (app.ts, validation.ts, auth.ts) answers on any route of the kind.
     if (route.body || route.query || route.params || route.headers) responses['400'] ??= problem('a field is invalid: `errors` names each');
-    if (route.auth) responses['401'] ??= problem('no valid bearer token');
+    if (route.auth) responses['401'] ??= problem(route.auth === 'optional' ? 'a bearer token was sent and is not valid' : 'no valid bearer token');
     if (route.params) responses['404'] ??= problem('no such resource');
     if (route.body) {
       responses['413'] ??= problem('the body is larger than the service accepts');
@@ -87,7 +87,8 @@ export function openApiDocument(info: OpenApiInfo, routes: readonly RouteDoc[]):
     responses['503'] ??= problem('the instance is shutting down, or a dependency is down; Retry-After says when to try again');
     (paths[route.path] ??= {})[route.method] = {
       summary: route.summary,
-      ...(route.auth ? { security: [{ bearer: [] }] } : {}),
+      // An empty requirement beside the bearer one: either is enough (OpenAPI 3.0, 4.8.10).
+      ...(route.auth === 'optional' ? { security: [{}, { bearer: [] }] } : route.auth ? { security: [{ bearer: [] }] } : {}),
       parameters: [...parameters('path', route.params), ...parameters('query', route.query), ...parameters('header', route.headers)],
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(route.body, 'input') } } } } : {}),
       responses,

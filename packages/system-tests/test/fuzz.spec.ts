@@ -96,6 +96,10 @@ describe.skipIf(!tool.ok && !required)('an independent OpenAPI fuzzer (schemathe
     if (run.status !== 0) throw new Error(`schemathesis exited ${String(run.status)} on the ${service} API:\n${output.slice(-12_000)}`);
     // Exit 0 and a summary that counts test cases: the run really tested something.
     expect(summary).toMatch(/^\d+ generated/);
-    expect(output).toMatch(/=+ No issues found in /);
+    // Its last line: no issue, or warnings only. A warning is a hint, not a failure (e.g. "most
+    // generated ids were answered 404": random ids name no payment); it is printed here.
+    const verdict = /=+ ([^=\n]+) in [\d.]+s =+\s*$/.exec(output)?.[1];
+    expect(verdict).toMatch(/^(No issues found|\d+ warnings?)$/);
+    if (verdict !== 'No issues found') console.log(`[fuzz] ${service}: ${/=+ WARNINGS =+\n([\s\S]*?)\n=+ SUMMARY/.exec(output)?.[1]?.trim() ?? verdict}`);
   }, 600_000);
 });

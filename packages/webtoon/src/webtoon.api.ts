@@ -54,8 +54,8 @@ export const WEBTOON_ROUTES: readonly RouteDoc[] = [
     path: '/api/webtoon/episodes/{id}',
     summary:
       'Read an episode. Free ones need no token; a paid one needs a bearer token and an entitlement (pay with POST /api/payment/payments). A token sent must be valid.',
+    auth: 'optional',
     params: ById,
-    headers: z.object({ authorization: z.string().optional() }),
     responses: {
       200: { description: 'the episode, with its content', schema: Episode },
       401: { description: 'a paid episode without a token, or an invalid token', schema: Problem },
