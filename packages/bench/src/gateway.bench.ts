@@ -16,6 +16,8 @@ import type { LoadResult } from './load.ts';
 
 const GOAL_THROUGHPUT = atLeast(0.5);
 const GOAL_P99 = atMost(2);
+/** Issue #15: the gateway may spend at most 1.5 times nginx's CPU on a proxied request. */
+const GOAL_CPU = atMost(1.5);
 const PATH = '/api/webtoon/episodes/11111111-1111-4111-8111-000000000001';
 const BODY = JSON.stringify({ id: '11111111-1111-4111-8111-000000000001', title: 'Episode 1', number: 1, free: true });
 
@@ -96,14 +98,19 @@ try {
   const byName = new Map(results.map((r) => [r.name, r]));
   const gw = byName.get('gateway');
   const ref = byName.get('nginx');
-  const failed = (gw?.errors ?? 0) + (gw?.non2xx ?? 0) + (ref?.errors ?? 0) + (ref?.non2xx ?? 0);
+  // A goal is the gateway's: its own failed requests miss it; the reference's are said beside the figure.
+  const failed = (gw?.errors ?? 0) + (gw?.non2xx ?? 0);
+  const refFailed = (ref?.errors ?? 0) + (ref?.non2xx ?? 0);
   const noNginx = 'nginx not installed (Debian: apt-get install nginx-light)';
   const ratio = (of: (r: LoadResult) => number) => (gw && ref ? of(gw) / of(ref) : undefined);
-  console.log(goalLine('gateway/nginx throughput', ratio((r) => r.requestsPerSecond), GOAL_THROUGHPUT, failed, noNginx));
-  console.log(goalLine('gateway/nginx p99', ratio((r) => r.p99Ms), GOAL_P99, failed, noNginx));
-  if (gw?.serverCpuUs !== undefined && ref?.serverCpuUs !== undefined) {
-    console.log(`CPU per proxied request: gateway ${gw.serverCpuUs.toFixed(0)} us, nginx ${ref.serverCpuUs.toFixed(0)} us (${(gw.serverCpuUs / ref.serverCpuUs).toFixed(1)} x)`);
-  }
+  const note = refFailed > 0 ? ` [nginx: ${refFailed} requests failed]` : '';
+  console.log(goalLine('gateway/nginx throughput', ratio((r) => r.requestsPerSecond), GOAL_THROUGHPUT, failed, noNginx) + note);
+  console.log(goalLine('gateway/nginx p99', ratio((r) => r.p99Ms), GOAL_P99, failed, noNginx) + note);
+  const cpu = gw?.serverCpuUs !== undefined && ref?.serverCpuUs !== undefined ? gw.serverCpuUs / ref.serverCpuUs : undefined;
+  console.log(
+    goalLine('CPU per proxied request, gateway/nginx', cpu, GOAL_CPU, failed, noNginx) +
+      (cpu === undefined ? '' : ` [gateway ${gw?.serverCpuUs?.toFixed(0)} us, nginx ${ref?.serverCpuUs?.toFixed(0)} us]`),
+  );
 } finally {
   nginx?.stop();
   for (const service of started.reverse()) await service.stop('SIGTERM').catch(() => undefined);
