@@ -1,2 +1,2 @@
-export { MESSAGING_MIGRATION, OutboxRelay, appendToOutbox, handleOnce } from './outbox.js';
-export type { OutboxRelayOptions } from './outbox.js';
+export { MESSAGING_MIGRATION, OutboxRelay, appendToOutbox, handleOnce, pruneMessaging } from './outbox.js';
+export type { MessagingRetention, OutboxRelayOptions } from './outbox.js';

@@ -165,6 +165,45 @@ function countPublished(events: readonly AnyDomainEvent[]): void {
   for (const [event, n] of byName) published.inc({ event }, n);
 }
 
+/** How long the messaging tables keep what they no longer need. */
+export interface MessagingRetention {
+  /** A published outbox row, after it was published. */
+  readonly outboxMs: number;
+  /**
+   * An inbox entry, after its event was applied. It is what makes a redelivery
+   * a no-op, so it must outlive every way the event can come again: the
+   * broker's retention (a consumer group reset) and a dead letter's redrive.
+   */
+  readonly inboxMs: number;
+}
+
+/**
+ * Deletes published outbox rows and inbox entries past their retention, a
+ * batch per statement (no long lock, no huge transaction), until none is left.
+ * Events not yet published are never touched. Returns what it deleted.
+ */
+export async function pruneMessaging(db: Database, retention: MessagingRetention, batch = 5_000): Promise<{ outbox: number; inbox: number }> {
+  const rounds = async (sql: string, keepMs: number) => {
+    let deleted = 0;
+    for (;;) {
+      const { rowCount } = await db.query(sql, [keepMs / 1000, batch]);
+      deleted += rowCount;
+      if (rowCount < batch) return deleted;
+    }
+  };
+  const outbox = await rounds(
+    `DELETE FROM outbox WHERE seq IN (
+       SELECT seq FROM outbox WHERE published_at < now() - make_interval(secs => $1) ORDER BY seq LIMIT $2)`,
+    retention.outboxMs,
+  );
+  const inbox = await rounds(
+    `DELETE FROM inbox WHERE (consumer_group, event_id) IN (
+       SELECT consumer_group, event_id FROM inbox WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2)`,
+    retention.inboxMs,
+  );
+  return { outbox, inbox };
+}
+
 /**
  * Applies `effect` for `event` at most once per consumer group: the inbox
  * record and the effect commit together, so a redelivered event finds its

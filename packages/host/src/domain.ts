@@ -46,4 +46,10 @@ export interface DomainDefinition {
    * domain in the same process uses, without a network round trip.
    */
   localVerifier?(database: Database): Promise<TokenVerifier>;
+  /**
+   * Deletes what its own tables keep past their use (payment: idempotency
+   * keys), with its settings; run by the host on the retention schedule beside
+   * the outbox and inbox. Returns the rows deleted.
+   */
+  prune?(database: Database, settings: Readonly<Record<string, unknown>>): Promise<number>;
 }

@@ -8,7 +8,7 @@ import { ConfigError, flag, loadConfig, port, runProcess } from '@portal/config'
 import type { EventBus } from '@portal/contracts';
 import { DEFAULT_TIMEOUTS, isUnavailable, migrate, openDatabase } from '@portal/db';
 import type { Database } from '@portal/db';
-import { MESSAGING_MIGRATION, OutboxRelay } from '@portal/event-bus';
+import { MESSAGING_MIGRATION, OutboxRelay, pruneMessaging } from '@portal/event-bus';
 import { KafkaEventBus } from '@portal/event-bus/kafka';
 import { InMemoryEventBus } from '@portal/event-bus/memory';
 import { DEFAULT_JWKS_STALE_MAX_MS, HealthModule, createHttpApp, jwksVerifier, openApiDocument } from '@portal/http';
@@ -43,6 +43,8 @@ export interface Host {
   readonly logger: Logger;
   /** Publishes every committed outbox event now (tests, shutdown). */
   flushOutboxes(): Promise<void>;
+  /** Runs the retention schedule's work now: what each table no longer needs, deleted; rows deleted per domain. */
+  pruneNow(): Promise<Record<string, number>>;
   /** Stops taking requests, finishes in-flight work, flushes outboxes, closes databases. */
   close(): Promise<void>;
 }
@@ -86,6 +88,10 @@ function hostConfig(options: HostOptions) {
       FAULT_INJECTION: z.enum(FAULTS).optional(),
       // How long start-up waits for PostgreSQL and Kafka to answer before giving up.
       STARTUP_WAIT_SECONDS: z.coerce.number().int().min(0).max(3_600).default(180),
+      // Retention (docs/architecture.md, "Events and topics"): what the messaging tables keep, how often they are pruned.
+      OUTBOX_RETENTION_HOURS: z.coerce.number().min(0.001).max(8_760).default(24),
+      INBOX_RETENTION_DAYS: z.coerce.number().min(0.001).max(3_650).default(14),
+      RETENTION_INTERVAL_MINUTES: z.coerce.number().min(0.01).max(1_440).default(60),
       ...(options.shape === 'monolith'
         ? {}
         : {
@@ -259,6 +265,29 @@ export async function startHost(options: HostOptions): Promise<Host> {
     throw error;
   }
   for (const relay of relays.values()) relay.start();
+  // Retention: without it the outbox gains a row per event for good (views
+  // alone, one per episode per replica per second), the inbox one per event
+  // per group, payment an idempotency key per request. Every replica prunes;
+  // the deletes are idempotent, so that costs a few empty statements.
+  const retention = { outboxMs: config.OUTBOX_RETENTION_HOURS * 3_600_000, inboxMs: config.INBOX_RETENTION_DAYS * 86_400_000 };
+  const pruneNow = async (): Promise<Record<string, number>> => {
+    const deleted: Record<string, number> = {};
+    for (const domain of options.domains) {
+      const database = databases.get(domain.name) as Database;
+      const { outbox, inbox } = await pruneMessaging(database, retention);
+      const own = domain.prune ? await domain.prune(database, Object.fromEntries(Object.keys(domain.settings ?? {}).map((key) => [key, (config as Record<string, unknown>)[key]]))) : 0;
+      deleted[domain.name] = outbox + inbox + own;
+      if (outbox + inbox + own > 0) logger.info('pruned', { domain: domain.name, outbox, inbox, own });
+    }
+    return deleted;
+  };
+  let pruning: Promise<unknown> | undefined;
+  const pruneTimer = setInterval(() => {
+    pruning ??= pruneNow()
+      .catch((error: unknown) => logger.warn('pruning failed; will try again', { error }))
+      .finally(() => (pruning = undefined));
+  }, config.RETENTION_INTERVAL_MINUTES * 60_000);
+  pruneTimer.unref();
   await starting?.close();
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.getHttpServer().address();
@@ -274,8 +303,11 @@ export async function startHost(options: HostOptions): Promise<Host> {
     routes,
     logger,
     flushOutboxes: async () => void (await Promise.all([...relays.values()].map((r) => r.flush()))),
+    pruneNow,
     close: () =>
       (closing ??= (async () => {
+        clearInterval(pruneTimer);
+        await pruning;
         await closeHttp(app);
         stopSampling();
         for (const relay of relays.values()) await relay.stop().catch((error: unknown) => logger.warn('outbox not flushed', { error }));
